@@ -138,3 +138,17 @@ func ValidEntityType(t string) bool {
 	}
 	return false
 }
+
+// ResultInput is a manager's call result as the widget API receives it. The
+// call is named either by CallUID or by (ConnectionID, ProviderCallID); in the
+// latter case a call that callbridge has not heard of yet is created, so a
+// result saved before any webhook arrives is not lost.
+type ResultInput struct {
+	CallUID        string
+	ConnectionID   int64
+	ProviderCallID string
+	Result         CallResult
+	// Key deduplicates retries of the same save (e.g. the widget token's jti
+	// plus a hash of the body). At most 200 bytes.
+	Key string
+}
