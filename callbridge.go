@@ -24,7 +24,8 @@ var Version = "dev"
 // SyncCallArgs is the job that brings one call's Kommo note up to date. At most
 // one such job is pending per call.
 type SyncCallArgs struct {
-	CallID int64 `json:"call_id"`
+	AccountID int64 `json:"account_id"`
+	CallID    int64 `json:"call_id"`
 }
 
 // Kind implements river.JobArgs.

@@ -84,10 +84,10 @@ type Queries interface {
 	// Kommo record, UpdatedAt).
 	UpdateCall(ctx context.Context, c *Call) error
 
-	// EnqueueSync enqueues a SyncCallArgs job for the call to run at `at` (now
-	// if zero). While one is pending (available, scheduled, retryable, running)
+	// EnqueueSync enqueues SyncCallArgs{AccountID: accountID, CallID: callID}
+	// to run at `at` (now if zero). While one is pending (available, scheduled, retryable, running)
 	// for the call, this is a no-op: a burst of events becomes one job.
-	EnqueueSync(ctx context.Context, callID int64, at time.Time) error
+	EnqueueSync(ctx context.Context, accountID, callID int64, at time.Time) error
 	// CompleteJob marks the running River job jobID completed in this
 	// transaction (river.JobCompleteTx). It must be called with the worker's
 	// context, inside InTx.
