@@ -40,7 +40,9 @@ var emptyTwiML = []byte(`<?xml version="1.0" encoding="UTF-8"?><Response/>`)
 //   - ProviderCallID is ParentCallSid when present, else CallSid; LegID is
 //     CallSid; Child is true when ParentCallSid is present (a <Dial> leg).
 //   - Direction: "inbound" → inbound (customer From, line To);
-//     "outbound-api" → outbound (customer To, line From). A child leg's
+//     "outbound-api" (or "outbound-dial" on a leg without a parent) →
+//     outbound (customer To, line From); other values → DirectionUnknown
+//     without numbers. A child leg's
 //     direction is DirectionUnknown: its Direction is "outbound-dial"
 //     whichever way the logical call goes. On a child leg To is the manager's
 //     side (Agent); From is the <Dial> caller id, which may be the customer or

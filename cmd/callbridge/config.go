@@ -1,0 +1,123 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the server's configuration. Every field has a flag and a
+// CALLBRIDGE_* environment variable; flags win. docs/configuration.md lists
+// them with their defaults.
+type Config struct {
+	Addr      string // listen address
+	PublicURL string // the URL providers and Kommo reach this server at
+	DB        string // SQLite path, or a postgres:// URL
+
+	SecretKey     string // base64 AES-256 key for secrets at rest (CALLBRIDGE_SECRET_KEY)
+	SecretKeyFile string // key file, created when missing; default next to the SQLite file
+
+	KommoClientID     string
+	KommoClientSecret string
+	KommoRedirectURI  string // default PublicURL + "/oauth/install"
+	KommoBaseURL      string // API origin for every account (the emulator); default https://{subdomain}.kommo.com
+	KommoRPS          float64
+	KommoBatchWait    time.Duration
+
+	Hold    time.Duration // delay of the first write after hang-up
+	Workers int           // concurrent sync jobs
+
+	TwilioAPIBase  string
+	RecordingHosts string // extra comma-separated provider hosts recordings may come from (simulators)
+
+	LogFormat string // json or text
+	LogLevel  string // debug, info, warn, error
+}
+
+func (c *Config) flags(fs *flag.FlagSet) {
+	str := func(p *string, name, def, usage string) {
+		fs.StringVar(p, name, env(name, def), usage+" (env "+envName(name)+")")
+	}
+	str(&c.Addr, "addr", ":8080", "listen address")
+	str(&c.PublicURL, "public-url", "", "public base URL of this server; default http://localhost<addr>")
+	str(&c.DB, "db", "callbridge.db", "SQLite file path or postgres:// URL")
+	str(&c.SecretKey, "secret-key", "", "base64 32-byte key encrypting secrets at rest")
+	str(&c.SecretKeyFile, "secret-key-file", "", "key file (created if missing); default <db>.key for SQLite")
+	str(&c.KommoClientID, "kommo-client-id", "", "Kommo integration id")
+	str(&c.KommoClientSecret, "kommo-client-secret", "", "Kommo integration secret key")
+	str(&c.KommoRedirectURI, "kommo-redirect-uri", "", "the integration's redirect URI; default <public-url>/oauth/install")
+	str(&c.KommoBaseURL, "kommo-base-url", "", "Kommo API origin for every account, e.g. the sandbox http://127.0.0.1:8081")
+	fs.Float64Var(&c.KommoRPS, "kommo-rps", envFloat("kommo-rps", 6), "requests per second to Kommo per egress IP (Kommo allows 7) (env CALLBRIDGE_KOMMO_RPS)")
+	fs.DurationVar(&c.KommoBatchWait, "kommo-batch-wait", envDuration("kommo-batch-wait", 200*time.Millisecond), "how long a call waits for others to share its Kommo request (env CALLBRIDGE_KOMMO_BATCH_WAIT)")
+	fs.DurationVar(&c.Hold, "hold", envDuration("hold", 10*time.Second), "delay of the first Kommo write after hang-up (env CALLBRIDGE_HOLD)")
+	fs.IntVar(&c.Workers, "workers", envInt("workers", 20), "concurrent sync jobs (env CALLBRIDGE_WORKERS)")
+	str(&c.TwilioAPIBase, "twilio-api-base", "https://api.twilio.com", "Twilio API base URL")
+	str(&c.RecordingHosts, "recording-hosts", "", "extra provider hosts recordings may be fetched from (comma-separated; for simulators)")
+	str(&c.LogFormat, "log-format", "json", "log format: json or text")
+	str(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+}
+
+// finish fills derived defaults.
+func (c *Config) finish() error {
+	if c.PublicURL == "" {
+		host := c.Addr
+		if strings.HasPrefix(host, ":") {
+			host = "localhost" + host
+		}
+		c.PublicURL = "http://" + host
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if c.KommoRedirectURI == "" {
+		c.KommoRedirectURI = c.PublicURL + "/oauth/install"
+	}
+	if c.SecretKeyFile == "" && !c.Postgres() {
+		c.SecretKeyFile = c.DB + ".key"
+	}
+	if c.Postgres() && c.SecretKey == "" && c.SecretKeyFile == "" {
+		return fmt.Errorf("with PostgreSQL every replica needs the same key: set --secret-key or --secret-key-file")
+	}
+	if c.KommoRPS <= 0 || c.KommoRPS > 7 {
+		return fmt.Errorf("--kommo-rps must be in (0, 7]: Kommo blocks the IP beyond 7 requests per second")
+	}
+	return nil
+}
+
+// Postgres reports whether DB names a PostgreSQL database.
+func (c *Config) Postgres() bool {
+	return strings.HasPrefix(c.DB, "postgres://") || strings.HasPrefix(c.DB, "postgresql://")
+}
+
+func envName(flag string) string {
+	return "CALLBRIDGE_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+func env(flag, def string) string {
+	if v, ok := os.LookupEnv(envName(flag)); ok {
+		return v
+	}
+	return def
+}
+
+func envInt(flag string, def int) int {
+	if v, err := strconv.Atoi(env(flag, "")); err == nil {
+		return v
+	}
+	return def
+}
+
+func envFloat(flag string, def float64) float64 {
+	if v, err := strconv.ParseFloat(env(flag, ""), 64); err == nil {
+		return v
+	}
+	return def
+}
+
+func envDuration(flag string, def time.Duration) time.Duration {
+	if v, err := time.ParseDuration(env(flag, "")); err == nil {
+		return v
+	}
+	return def
+}

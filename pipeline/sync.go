@@ -1,0 +1,476 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"callbridge"
+	"callbridge/kommo"
+)
+
+// Kommo is what the sync worker needs of Kommo (implemented by *kommo.Client).
+type Kommo interface {
+	AddCall(ctx context.Context, acct *callbridge.Account, in kommo.CallInput) (*kommo.CallCreated, error)
+	AddNote(ctx context.Context, acct *callbridge.Account, entityType string, in kommo.NoteInput) (*kommo.Note, error)
+	AddUnsortedSIP(ctx context.Context, acct *callbridge.Account, in kommo.UnsortedSIPInput) (*kommo.UnsortedCreated, error)
+	ListUnsorted(ctx context.Context, acct *callbridge.Account, f kommo.UnsortedFilter) ([]kommo.Unsorted, error)
+	SearchContacts(ctx context.Context, acct *callbridge.Account, phone string) ([]kommo.Contact, error)
+	ListNotes(ctx context.Context, acct *callbridge.Account, entityType string, f kommo.NotesFilter) ([]kommo.Note, error)
+	GetNote(ctx context.Context, acct *callbridge.Account, entityType string, id int64) (*kommo.Note, error)
+	UpdateNote(ctx context.Context, acct *callbridge.Account, entityType string, u kommo.NoteUpdate) error
+}
+
+// DefaultRecordingLinkTTL is how long a recording link in a Kommo note plays.
+const DefaultRecordingLinkTTL = 365 * 24 * time.Hour
+
+// maxLookupPages bounds the pages of notes or incoming leads read when looking
+// for an uncertain write (250 items a page).
+const maxLookupPages = 8
+
+// SyncWorker brings one call's Kommo note up to date. It is the only writer to
+// Kommo for a call: River runs at most one sync job per call at a time.
+type SyncWorker struct {
+	river.WorkerDefaults[callbridge.SyncCallArgs]
+
+	Store callbridge.Store
+	Kommo Kommo
+	// PublicURL and RecordingKey build the signed recording links put in
+	// notes; without them notes carry no recording link.
+	PublicURL    string
+	RecordingKey []byte
+	// RecordingLinkTTL is how long a link plays; default DefaultRecordingLinkTTL.
+	RecordingLinkTTL time.Duration
+	// OnSynced, when set, is called after a call's version reached Kommo, with
+	// the time since the call ended (or was created): the hang-up → Kommo latency.
+	OnSynced func(call *callbridge.Call, latency time.Duration)
+	Now      func() time.Time
+	Logger   *slog.Logger
+}
+
+func (w *SyncWorker) now() time.Time {
+	if w.Now != nil {
+		return w.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (w *SyncWorker) log() *slog.Logger {
+	if w.Logger != nil {
+		return w.Logger
+	}
+	return slog.Default()
+}
+
+// Work implements river.Worker.
+func (w *SyncWorker) Work(ctx context.Context, job *river.Job[callbridge.SyncCallArgs]) error {
+	acct, err := w.Store.FindAccount(ctx, job.Args.AccountID)
+	if callbridge.ErrorCode(err) == callbridge.ENOTFOUND {
+		return river.JobCancel(err)
+	} else if err != nil {
+		return err
+	}
+	if !acct.Active() {
+		w.log().Info("sync skipped: account disconnected", "account_id", acct.ID, "call_id", job.Args.CallID)
+		return river.JobCancel(fmt.Errorf("account %d is disconnected", acct.ID))
+	}
+	call, err := w.Store.FindCall(ctx, acct.ID, job.Args.CallID)
+	if callbridge.ErrorCode(err) == callbridge.ENOTFOUND {
+		return river.JobCancel(err)
+	} else if err != nil {
+		return err
+	}
+	if !call.Loggable() || call.Synced() {
+		return w.finish(ctx, job.ID, acct, call, nil)
+	}
+	rec, err := w.sync(ctx, acct, call)
+	if err != nil {
+		return w.fail(ctx, acct, call, err)
+	}
+	return w.finish(ctx, job.ID, acct, call, rec)
+}
+
+// finish commits what was written and, if the call did not change meanwhile,
+// marks its version synced and completes the job in the same transaction.
+// Otherwise the job snoozes and runs again with the new inputs: an input that
+// arrived while this job ran found the job "running" and could not enqueue.
+func (w *SyncWorker) finish(ctx context.Context, jobID int64, acct *callbridge.Account, loaded *callbridge.Call, rec *callbridge.KommoRecord) error {
+	now := w.now()
+	again := false
+	var synced *callbridge.Call
+	err := w.Store.InTx(ctx, func(q callbridge.Queries) error {
+		c, err := q.LockCallByID(ctx, acct.ID, loaded.ID)
+		if err != nil {
+			return err
+		}
+		if rec != nil {
+			c.Kommo = *rec
+		}
+		if c.Version != loaded.Version {
+			again = true
+			return q.UpdateCall(ctx, c)
+		}
+		if c.Loggable() && c.Kommo.SyncedVersion < c.Version {
+			synced = c
+		}
+		c.Kommo.SyncedVersion = c.Version
+		c.Kommo.SyncedAt = now
+		c.Kommo.LastError = ""
+		if err := q.UpdateCall(ctx, c); err != nil {
+			return err
+		}
+		return q.CompleteJob(ctx, jobID)
+	})
+	if err != nil {
+		return err
+	}
+	if again {
+		return river.JobSnooze(250 * time.Millisecond)
+	}
+	if synced != nil && w.OnSynced != nil {
+		since := synced.EndedAt
+		if since.IsZero() {
+			since = synced.CreatedAt
+		}
+		w.OnSynced(synced, now.Sub(since))
+	}
+	return nil
+}
+
+// fail records the error on the call for operators and tells River what to do.
+func (w *SyncWorker) fail(ctx context.Context, acct *callbridge.Account, call *callbridge.Call, err error) error {
+	kind := callbridge.ErrorKind(err)
+	w.log().Warn("sync failed", "account_id", acct.ID, "call_id", call.ID, "call_uid", call.UID,
+		"code", callbridge.ErrorCode(err), "kind", kind.String(), "error", err)
+	msg := callbridge.ErrorCode(err) + ": " + callbridge.ErrorMessage(err)
+	_ = w.Store.InTx(ctx, func(q callbridge.Queries) error {
+		c, err := q.LockCallByID(ctx, acct.ID, call.ID)
+		if err != nil {
+			return err
+		}
+		c.Kommo.LastError = msg
+		return q.UpdateCall(ctx, c)
+	})
+	switch kind {
+	case callbridge.KindTransient:
+		if d := callbridge.RetryAfter(err); d > 0 {
+			return river.JobSnooze(d)
+		}
+		return err
+	case callbridge.KindUncertain:
+		return err // retried with backoff; the next attempt looks before writing
+	}
+	return river.JobCancel(err)
+}
+
+// sync performs the Kommo writes the call needs and returns the new record.
+// It holds no transaction while it talks to Kommo.
+func (w *SyncWorker) sync(ctx context.Context, acct *callbridge.Account, call *callbridge.Call) (*callbridge.KommoRecord, error) {
+	s := acct.Settings.WithDefaults()
+	link := w.link(acct, call)
+	lines := callbridge.NoteLines(call, s.Language, link)
+	rec := call.Kommo
+	switch rec.State {
+	case callbridge.KommoWritten:
+		return w.update(ctx, acct, call, rec, lines, link)
+	case callbridge.KommoUnmatched:
+		return &rec, nil
+	case callbridge.KommoIntent:
+		found, err := w.lookup(ctx, acct, call)
+		if err != nil {
+			return nil, err
+		}
+		if found != nil {
+			w.log().Info("adopted a write whose outcome was uncertain", "account_id", acct.ID, "call_uid", call.UID,
+				"entity_type", found.EntityType, "entity_id", found.EntityID, "note_id", found.NoteID)
+			if err := w.saveRecord(ctx, acct, call, *found); err != nil {
+				return nil, err
+			}
+			return w.update(ctx, acct, call, *found, lines, link)
+		}
+	}
+	prior := rec.State
+	attempt, err := w.markIntent(ctx, acct, call)
+	if err != nil {
+		return nil, err
+	}
+	created, err := w.create(ctx, acct, call, s, lines, link)
+	if err != nil {
+		if callbridge.ErrorKind(err) == callbridge.KindTransient && prior == callbridge.KommoNone {
+			// Nothing was applied: no need to look in Kommo next time.
+			w.clearIntent(ctx, acct, call, attempt)
+		}
+		return nil, err
+	}
+	created.Attempt = attempt
+	if created.State == callbridge.KommoWritten && created.NoteID == 0 {
+		// An incoming lead: Kommo made the call note itself from the metadata.
+		// Keep the lead, then write our text into that note.
+		if err := w.saveRecord(ctx, acct, call, *created); err != nil {
+			return nil, err
+		}
+		return w.update(ctx, acct, call, *created, lines, link)
+	}
+	return created, nil
+}
+
+func noteType(d callbridge.Direction) string {
+	if d == callbridge.DirectionOutbound {
+		return "call_out"
+	}
+	return "call_in"
+}
+
+// create writes the call to Kommo for the first time.
+func (w *SyncWorker) create(ctx context.Context, acct *callbridge.Account, call *callbridge.Call, s callbridge.Settings, lines []callbridge.NoteLine, link string) (*callbridge.KommoRecord, error) {
+	text := callbridge.RenderNote(lines)
+	status := callbridge.KommoCallStatus(call)
+	rec := &callbridge.KommoRecord{State: callbridge.KommoWritten, Text: text, CallStatus: status, Duration: call.Duration, Link: link}
+
+	// The manager chose the entity before the first write: log it there.
+	if r := call.Result; r != nil && r.EntityType != "" && r.EntityID > 0 {
+		n, err := w.Kommo.AddNote(ctx, acct, r.EntityType, kommo.NoteInput{
+			EntityID: r.EntityID, NoteType: noteType(call.Direction),
+			Params: kommo.NoteParams{Uniq: call.UID, Duration: call.Duration, Source: s.SourceName, Link: link,
+				Phone: call.CustomerNumber, CallResult: text, CallStatus: status},
+		})
+		if err != nil {
+			return nil, err
+		}
+		rec.EntityType, rec.EntityID, rec.NoteID = r.EntityType, r.EntityID, n.ID
+		return rec, nil
+	}
+	if !callbridge.IsPhoneNumber(call.CustomerNumber) {
+		w.log().Info("call not logged: no customer phone number", "account_id", acct.ID, "call_uid", call.UID)
+		return &callbridge.KommoRecord{State: callbridge.KommoUnmatched}, nil
+	}
+	dir := "inbound"
+	if call.Direction == callbridge.DirectionOutbound {
+		dir = "outbound"
+	}
+	created, err := w.Kommo.AddCall(ctx, acct, kommo.CallInput{
+		Direction: dir, Phone: call.CustomerNumber, Duration: call.Duration, Source: s.SourceName,
+		Uniq: call.UID, Link: link, CallResult: text, CallStatus: status, CreatedAt: call.StartedAt,
+	})
+	if err == nil {
+		rec.EntityType, rec.EntityID, rec.NoteID = created.EntityType, created.EntityID, created.NoteID
+		return rec, nil
+	}
+	if callbridge.ErrorCode(err) != callbridge.ENOTFOUND {
+		return nil, err
+	}
+	// Kommo has no entity with this number.
+	if call.Direction == callbridge.DirectionOutbound || call.Direction == callbridge.DirectionInternal {
+		w.log().Info("call not logged: no Kommo entity has the number", "account_id", acct.ID, "call_uid", call.UID)
+		return &callbridge.KommoRecord{State: callbridge.KommoUnmatched}, nil
+	}
+	u, err := w.Kommo.AddUnsortedSIP(ctx, acct, kommo.UnsortedSIPInput{
+		SourceUID: call.UID, SourceName: s.SourceName, PipelineID: s.UnsortedPipelineID, CreatedAt: call.StartedAt,
+		Metadata: kommo.UnsortedMetadata{
+			Uniq: call.UID, From: call.CustomerNumber, Phone: call.LineNumber, CalledAt: call.StartedAt,
+			Duration: call.Duration, Link: link, ServiceCode: "callbridge", IsCallEventNeeded: true,
+		},
+		ContactName: call.CustomerNumber,
+		LeadName:    call.CustomerNumber,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &callbridge.KommoRecord{State: callbridge.KommoWritten, EntityType: "leads", EntityID: u.LeadID, UnsortedUID: u.UID}, nil
+}
+
+// update brings an existing note up to date, changing only our lines.
+func (w *SyncWorker) update(ctx context.Context, acct *callbridge.Account, call *callbridge.Call, rec callbridge.KommoRecord, lines []callbridge.NoteLine, link string) (*callbridge.KommoRecord, error) {
+	text := callbridge.RenderNote(lines)
+	status := callbridge.KommoCallStatus(call)
+	if rec.NoteID != 0 && rec.Text == text && rec.CallStatus == status && rec.Duration == call.Duration && rec.Link == link {
+		return &rec, nil
+	}
+	if rec.NoteID == 0 {
+		n, err := w.findNote(ctx, acct, rec.EntityType, []int64{rec.EntityID}, call.UID)
+		if err != nil {
+			return nil, err
+		}
+		if n == nil {
+			w.log().Warn("call note not found on its entity; leaving it", "account_id", acct.ID, "call_uid", call.UID,
+				"entity_type", rec.EntityType, "entity_id", rec.EntityID)
+			return &rec, nil
+		}
+		rec.NoteID = n.ID
+	}
+	note, err := w.Kommo.GetNote(ctx, acct, rec.EntityType, rec.NoteID)
+	if callbridge.ErrorCode(err) == callbridge.ENOTFOUND {
+		w.log().Info("call note was deleted in Kommo; not recreating it", "account_id", acct.ID, "call_uid", call.UID, "note_id", rec.NoteID)
+		return &rec, nil
+	} else if err != nil {
+		return nil, err
+	}
+	merged := callbridge.MergeNote(note.Params.CallResult, rec.Text, lines)
+	upd := kommo.NoteUpdate{ID: rec.NoteID, Params: kommo.NoteParams{
+		Uniq: call.UID, CallResult: merged, CallStatus: status, Duration: call.Duration, Link: link,
+		Phone: call.CustomerNumber, Source: note.Params.Source,
+	}}
+	if err := w.Kommo.UpdateNote(ctx, acct, rec.EntityType, upd); err != nil {
+		if callbridge.ErrorKind(err) == callbridge.KindUncertain {
+			// A PATCH is idempotent: retrying it is safe.
+			return nil, &callbridge.Error{Code: callbridge.EUNAVAILABLE, Kind: callbridge.KindTransient, Message: "Note update outcome unknown; retrying.", Err: err}
+		}
+		return nil, err
+	}
+	rec.Text, rec.CallStatus, rec.Duration, rec.Link = text, status, call.Duration, link
+	return &rec, nil
+}
+
+// lookup looks in Kommo for a note or incoming lead carrying the call's UID,
+// written by an attempt whose outcome was uncertain.
+func (w *SyncWorker) lookup(ctx context.Context, acct *callbridge.Account, call *callbridge.Call) (*callbridge.KommoRecord, error) {
+	found := func(entityType string, n *kommo.Note) *callbridge.KommoRecord {
+		return &callbridge.KommoRecord{State: callbridge.KommoWritten, EntityType: entityType, EntityID: n.EntityID,
+			NoteID: n.ID, Text: n.Params.CallResult, CallStatus: n.Params.CallStatus, Duration: n.Params.Duration,
+			Link: n.Params.Link, Attempt: call.Kommo.Attempt, IntentAt: call.Kommo.IntentAt}
+	}
+	if r := call.Result; r != nil && r.EntityType != "" && r.EntityID > 0 {
+		n, err := w.findNote(ctx, acct, r.EntityType, []int64{r.EntityID}, call.UID)
+		if err != nil || n != nil {
+			if n != nil {
+				return found(r.EntityType, n), nil
+			}
+			return nil, err
+		}
+	}
+	if callbridge.IsPhoneNumber(call.CustomerNumber) {
+		contacts, err := w.Kommo.SearchContacts(ctx, acct, call.CustomerNumber)
+		if err != nil {
+			return nil, err
+		}
+		var leads, cons, cos []int64
+		for _, c := range contacts {
+			cons = append(cons, c.ID)
+			leads = append(leads, c.LeadIDs...)
+			cos = append(cos, c.CompanyIDs...)
+		}
+		for _, set := range []struct {
+			typ string
+			ids []int64
+		}{{"leads", leads}, {"contacts", cons}, {"companies", cos}} {
+			if len(set.ids) == 0 {
+				continue
+			}
+			n, err := w.findNote(ctx, acct, set.typ, set.ids, call.UID)
+			if err != nil {
+				return nil, err
+			}
+			if n != nil {
+				return found(set.typ, n), nil
+			}
+		}
+	}
+	if call.Direction == callbridge.DirectionOutbound {
+		return nil, nil
+	}
+	for page := 1; page <= maxLookupPages; page++ {
+		items, err := w.Kommo.ListUnsorted(ctx, acct, kommo.UnsortedFilter{Category: "sip", Page: page, Limit: 250})
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range items {
+			if (u.SourceUID == call.UID || u.Metadata.Uniq == call.UID) && len(u.LeadIDs) > 0 {
+				return &callbridge.KommoRecord{State: callbridge.KommoWritten, EntityType: "leads", EntityID: u.LeadIDs[0],
+					UnsortedUID: u.UID, Attempt: call.Kommo.Attempt, IntentAt: call.Kommo.IntentAt}, nil
+			}
+		}
+		if len(items) < 250 {
+			break
+		}
+	}
+	return nil, nil
+}
+
+// findNote returns the call note with params.uniq == uid on the entities, or nil.
+func (w *SyncWorker) findNote(ctx context.Context, acct *callbridge.Account, entityType string, ids []int64, uid string) (*kommo.Note, error) {
+	for page := 1; page <= maxLookupPages; page++ {
+		notes, err := w.Kommo.ListNotes(ctx, acct, entityType, kommo.NotesFilter{
+			EntityIDs: ids, NoteTypes: []string{"call_in", "call_out"}, Page: page, Limit: 250,
+		})
+		if err != nil {
+			return nil, err
+		}
+		for i := range notes {
+			if notes[i].Params.Uniq == uid {
+				return &notes[i], nil
+			}
+		}
+		if len(notes) < 250 {
+			return nil, nil
+		}
+	}
+	return nil, nil
+}
+
+// markIntent commits the write intent before a create and returns the attempt number.
+func (w *SyncWorker) markIntent(ctx context.Context, acct *callbridge.Account, call *callbridge.Call) (int, error) {
+	var attempt int
+	err := w.Store.InTx(ctx, func(q callbridge.Queries) error {
+		c, err := q.LockCallByID(ctx, acct.ID, call.ID)
+		if err != nil {
+			return err
+		}
+		c.Kommo.State = callbridge.KommoIntent
+		c.Kommo.Attempt++
+		c.Kommo.IntentAt = w.now()
+		attempt = c.Kommo.Attempt
+		return q.UpdateCall(ctx, c)
+	})
+	return attempt, err
+}
+
+// clearIntent undoes markIntent after a create that certainly did not apply.
+func (w *SyncWorker) clearIntent(ctx context.Context, acct *callbridge.Account, call *callbridge.Call, attempt int) {
+	err := w.Store.InTx(ctx, func(q callbridge.Queries) error {
+		c, err := q.LockCallByID(ctx, acct.ID, call.ID)
+		if err != nil {
+			return err
+		}
+		if c.Kommo.State != callbridge.KommoIntent || c.Kommo.Attempt != attempt {
+			return nil
+		}
+		c.Kommo.State = callbridge.KommoNone
+		return q.UpdateCall(ctx, c)
+	})
+	if err != nil {
+		w.log().Warn("could not clear write intent", "call_id", call.ID, "error", err)
+	}
+}
+
+// saveRecord commits a Kommo record (after a create or adoption) before
+// further writes, so that a failure afterwards cannot lose it.
+func (w *SyncWorker) saveRecord(ctx context.Context, acct *callbridge.Account, call *callbridge.Call, rec callbridge.KommoRecord) error {
+	return w.Store.InTx(ctx, func(q callbridge.Queries) error {
+		c, err := q.LockCallByID(ctx, acct.ID, call.ID)
+		if err != nil {
+			return err
+		}
+		rec.SyncedVersion, rec.SyncedAt = c.Kommo.SyncedVersion, c.Kommo.SyncedAt
+		c.Kommo = rec
+		return q.UpdateCall(ctx, c)
+	})
+}
+
+// link returns the signed recording link for the call, "" without a recording.
+// Its expiry is fixed per call so that the link, and thus the note, does not
+// change from one sync to the next.
+func (w *SyncWorker) link(acct *callbridge.Account, call *callbridge.Call) string {
+	if call.RecordingURL == "" || w.PublicURL == "" || len(w.RecordingKey) == 0 {
+		return ""
+	}
+	ttl := w.RecordingLinkTTL
+	if ttl <= 0 {
+		ttl = DefaultRecordingLinkTTL
+	}
+	tok := callbridge.SignRecordingToken(w.RecordingKey, acct.ID, call.ID, call.CreatedAt.Add(ttl))
+	return strings.TrimRight(w.PublicURL, "/") + "/rec/" + tok
+}
