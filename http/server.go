@@ -10,9 +10,11 @@ package http
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	nethttp "net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -54,9 +56,14 @@ type Server struct {
 	// used, which only suits local development.
 	PublicURL string
 
-	Store      callbridge.Store
-	Connectors map[string]callbridge.Connector // by Connector.Name
-	Ingester   Ingester
+	// Store is the database. Required.
+	Store callbridge.Store
+	// Connectors are the providers' connectors by Connector.Name, i.e. by
+	// Connection.Provider. A connection whose provider has no connector gets
+	// 503 on its webhooks.
+	Connectors map[string]callbridge.Connector
+	// Ingester records webhook events and call results. Required.
+	Ingester Ingester
 
 	// ClientID and ClientSecret are the Kommo integration's. The secret
 	// verifies widget tokens (X-Auth-Token) and the disconnect hook; with an
@@ -96,9 +103,9 @@ type Server struct {
 	// Metrics is mounted at GET /metrics when set.
 	Metrics nethttp.Handler
 	// Mounts are extra handlers by ServeMux pattern or prefix, e.g.
-	// "/riverui/". They must not overlap the server's own routes (Handler
-	// panics if they do). They are served as is: put them behind operator
-	// authentication before exposing them.
+	// "/riverui/". They must not overlap the server's own routes (a
+	// conflicting pattern makes Handler panic). They are served as is: put
+	// them behind operator authentication before exposing them.
 	Mounts map[string]nethttp.Handler
 
 	// Logger receives the access log and errors (default slog.Default()).
@@ -184,7 +191,16 @@ func (s *Server) Handler() nethttp.Handler {
 
 // Open listens on Addr and serves Handler in the background. URL reports the
 // address once Open returns.
+//
+// Open refuses a PublicURL that is not an absolute http(s) URL without query
+// or fragment.
 func (s *Server) Open() error {
+	if s.PublicURL != "" {
+		u, err := url.Parse(s.PublicURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+			return fmt.Errorf("http: PublicURL %q must be an absolute http(s) URL such as https://cb.example.com", s.PublicURL)
+		}
+	}
 	addr := s.Addr
 	if addr == "" {
 		addr = DefaultAddr
