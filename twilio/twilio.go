@@ -120,3 +120,8 @@ func credentials(conn *callbridge.Connection) (sid, token string) {
 	}
 	return strings.TrimSpace(conn.Credentials[CredentialAccountSID]), conn.Credentials[CredentialAuthToken]
 }
+
+// RequiredCredentials lists the credential keys a Twilio connection needs.
+func (c *Connector) RequiredCredentials() []string {
+	return []string{CredentialAccountSID, CredentialAuthToken}
+}
