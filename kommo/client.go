@@ -56,7 +56,7 @@ type Config struct {
 	// https://{subdomain}.kommo.com (or amocrm.com, amocrm.ru).
 	BaseURL string
 	// HTTPClient sends the requests. Default: 5 s connect timeout, 20 s
-	// overall timeout per request.
+	// overall timeout per request, redirects not followed.
 	HTTPClient *http.Client
 	// Limiter paces requests. Default NewLimiter(6, 1): never more than 7
 	// requests in any one-second window from this process.
@@ -102,9 +102,9 @@ type Client struct {
 	now    func() time.Time
 	owner  string
 
-	tokMu   sync.Mutex
+	tokMu    sync.Mutex
 	tokCache map[int64]*callbridge.Token // cached pairs by account
-	flights map[int64]*flight           // in-process refreshes by account
+	flights  map[int64]*flight           // in-process refreshes by account
 
 	calls    *batcher[CallInput, *CallCreated]
 	notes    *batcher[NoteUpdate, struct{}]
@@ -117,7 +117,10 @@ func NewClient(cfg Config, tokens TokenStore) *Client {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.DialContext = (&net.Dialer{Timeout: DefaultConnectTimeout, KeepAlive: 30 * time.Second}).DialContext
 		tr.TLSHandshakeTimeout = DefaultConnectTimeout
-		cfg.HTTPClient = &http.Client{Transport: tr, Timeout: DefaultRequestTimeout}
+		cfg.HTTPClient = &http.Client{Transport: tr, Timeout: DefaultRequestTimeout,
+			// Never replay a request (with the client secret or a token) to
+			// wherever a redirect points.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	if cfg.Limiter == nil {
 		cfg.Limiter = NewLimiter(6, 1)
@@ -151,15 +154,15 @@ func NewClient(cfg Config, tokens TokenStore) *Client {
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	c := &Client{
-		cfg:     cfg,
-		tokens:  tokens,
-		hc:      cfg.HTTPClient,
-		lim:     cfg.Limiter,
-		log:     cfg.Logger,
-		now:     cfg.Now,
-		owner:   cfg.Owner,
+		cfg:      cfg,
+		tokens:   tokens,
+		hc:       cfg.HTTPClient,
+		lim:      cfg.Limiter,
+		log:      cfg.Logger,
+		now:      cfg.Now,
+		owner:    cfg.Owner,
 		tokCache: make(map[int64]*callbridge.Token),
-		flights: make(map[int64]*flight),
+		flights:  make(map[int64]*flight),
 	}
 	c.calls = newBatcher(cfg.BatchSize, cfg.BatchWait, c.flushCalls)
 	c.notes = newBatcher(cfg.BatchSize, cfg.BatchWait, c.flushNoteUpdates)
