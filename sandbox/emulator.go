@@ -97,11 +97,13 @@ type Emulator struct {
 // world is everything Reset clears.
 type world struct {
 	host       string
+	hostFixed  bool // set by Config.Host or SetHost; not learned from requests
 	faults     Faults
 	faultsUsed int
 	rng        *rand.Rand
 
 	ids        ids
+	reserved   map[int64]bool // ids given explicitly by Seed; never allocated
 	accounts   map[int64]*account
 	accountIDs []int64
 	subdomains map[string]int64
@@ -142,6 +144,21 @@ func newIDs() ids {
 	}
 }
 
+// assign returns id when it is given (recording it as reserved), else the
+// next free id of counter.
+func (w *world) assign(counter *int64, id int64) int64 {
+	if id != 0 {
+		w.reserved[id] = true
+		return id
+	}
+	for {
+		*counter++
+		if !w.reserved[*counter] {
+			return *counter
+		}
+	}
+}
+
 // New returns an emulator with no accounts. Accounts come from Seed, Install
 // or the /oauth page.
 func New(cfg Config) *Emulator {
@@ -163,8 +180,10 @@ func (e *Emulator) newWorld() *world {
 	seed := uint64(e.cfg.Seed)
 	return &world{
 		host:       e.cfg.Host,
+		hostFixed:  e.cfg.Host != "",
 		rng:        rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 		ids:        newIDs(),
+		reserved:   map[int64]bool{},
 		accounts:   map[int64]*account{},
 		subdomains: map[string]int64{},
 		unsorted:   map[string]*account{},
@@ -192,18 +211,19 @@ func newStats() Stats {
 func (e *Emulator) Reset() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	host := e.st.host
+	host, fixed := e.st.host, e.st.hostFixed
 	e.st = e.newWorld()
-	e.st.host = host
+	e.st.host, e.st.hostFixed = host, fixed
 }
 
 // SetHost sets the host:port clients reach the emulator at (the OAuth
-// referer). Needed before Install when Config.Host is empty and no request
-// has been served yet.
+// referer), overriding Config.Host. Without either, the emulator uses the
+// Host of the latest request it served; call SetHost before Install when no
+// request has been served yet.
 func (e *Emulator) SetHost(hostport string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.st.host = hostport
+	e.st.host, e.st.hostFixed = hostport, true
 }
 
 // Close waits for in-flight account webhook deliveries. The emulator stays
@@ -304,6 +324,19 @@ func (a *account) pipeline(id int64) *Pipeline {
 	return nil
 }
 
+// statusPipeline returns the pipeline holding status id (the main pipeline
+// for 142/143 or an unknown id).
+func (a *account) statusPipeline(id int64) *Pipeline {
+	if id != StatusWon && id != StatusLost {
+		for _, p := range a.pipelines {
+			if p.hasStatus(id) {
+				return p
+			}
+		}
+	}
+	return a.mainPipeline()
+}
+
 // hasStatus reports whether status id belongs to pipeline p.
 func (p *Pipeline) hasStatus(id int64) bool {
 	for _, s := range p.Statuses {
@@ -338,22 +371,11 @@ func (p *Pipeline) firstWorkingStatus() int64 {
 // addPipeline creates a pipeline with the given working statuses plus the
 // incoming-leads status first and won/lost last.
 func (w *world) addPipeline(a *account, id int64, name string, main bool, statuses []Status) *Pipeline {
-	if id == 0 {
-		w.ids.pipeline++
-		id = w.ids.pipeline
-	} else if id > w.ids.pipeline {
-		w.ids.pipeline = id
-	}
+	id = w.assign(&w.ids.pipeline, id)
 	p := &Pipeline{ID: id, Name: name, IsMain: main}
-	w.ids.status++
-	p.Statuses = append(p.Statuses, Status{ID: w.ids.status, Name: "Incoming leads", Sort: 10, Type: 1})
+	p.Statuses = append(p.Statuses, Status{ID: w.assign(&w.ids.status, 0), Name: "Incoming leads", Sort: 10, Type: 1})
 	for i, s := range statuses {
-		if s.ID == 0 {
-			w.ids.status++
-			s.ID = w.ids.status
-		} else if s.ID > w.ids.status {
-			w.ids.status = s.ID
-		}
+		s.ID = w.assign(&w.ids.status, s.ID)
 		s.Sort = 20 + 10*i
 		s.Type = 0
 		p.Statuses = append(p.Statuses, s)
@@ -372,12 +394,7 @@ func defaultStatuses() []Status {
 // createAccount adds an account with a default admin (unless withAdmin is
 // false) and the default pipeline.
 func (w *world) createAccount(id int64, name, subdomain string, now int64, withAdmin bool) *account {
-	if id == 0 {
-		w.ids.account++
-		id = w.ids.account
-	} else if id > w.ids.account {
-		w.ids.account = id
-	}
+	id = w.assign(&w.ids.account, id)
 	if subdomain == "" {
 		subdomain = "sandbox" + itoa(id)
 	}
@@ -397,12 +414,7 @@ func (w *world) createAccount(id int64, name, subdomain string, now int64, withA
 }
 
 func (w *world) addUser(a *account, id int64, name, email string, admin bool) *User {
-	if id == 0 {
-		w.ids.user++
-		id = w.ids.user
-	} else if id > w.ids.user {
-		w.ids.user = id
-	}
+	id = w.assign(&w.ids.user, id)
 	u := &User{ID: id, Name: name, Email: email, Admin: admin}
 	a.users[id] = u
 	a.userIDs = append(a.userIDs, id)

@@ -240,7 +240,7 @@ type State struct {
 }
 
 // Account returns the account with Kommo id id, or nil.
-func (s *State) Account(id int64) *AccountState {
+func (s State) Account(id int64) *AccountState {
 	for i := range s.Accounts {
 		if s.Accounts[i].ID == id {
 			return &s.Accounts[i]
@@ -278,10 +278,10 @@ type Stats struct {
 }
 
 // Count returns how many answers endpoint got with status.
-func (s *Stats) Count(endpoint string, status int) int { return s.Requests[endpoint][status] }
+func (s Stats) Count(endpoint string, status int) int { return s.Requests[endpoint][status] }
 
 // Total returns how many requests endpoint got, whatever the answer.
-func (s *Stats) Total(endpoint string) int {
+func (s Stats) Total(endpoint string) int {
 	n := 0
 	for _, c := range s.Requests[endpoint] {
 		n += c
