@@ -17,6 +17,9 @@ type WebhookRequest struct {
 	Header     http.Header
 	Body       []byte
 	ReceivedAt time.Time
+	// Route, when set, answers where an incoming call should ring (smart
+	// forwarding). Nil when routing is not configured.
+	Route Router
 }
 
 // WebhookReply is what the HTTP layer answers a webhook with.
@@ -43,3 +46,75 @@ type Connector interface {
 	// not on one of the provider's own hosts (no SSRF through a forged URL).
 	RecordingRequest(ctx context.Context, conn *Connection, recordingURL string) (*http.Request, error)
 }
+
+// Optional connector capabilities. A connector implements those its provider
+// supports; callers check with a type assertion.
+
+// CallPlacer places an outgoing call (click-to-call): the provider rings the
+// manager's Agent first and then connects the Customer.
+type CallPlacer interface {
+	PlaceCall(ctx context.Context, conn *Connection, req PlaceCallRequest) (*PlacedCall, error)
+}
+
+// PlaceCallRequest is a click-to-call request.
+type PlaceCallRequest struct {
+	Agent    string // the manager's extension, number or SIP identity
+	Customer string // E.164 number to call
+	// StatusURL is callbridge's webhook URL for this connection; the provider
+	// reports the call's progress there.
+	StatusURL string
+}
+
+// PlacedCall is the provider's answer to PlaceCall.
+type PlacedCall struct {
+	ProviderCallID string
+}
+
+// HistoryLister lists calls from the provider's call log, for the periodic
+// reconciliation that logs calls whose webhooks were lost. The events it
+// returns name the same ProviderCallID as the webhooks would, so a call seen
+// both ways is still one call.
+type HistoryLister interface {
+	ListCallHistory(ctx context.Context, conn *Connection, since, until time.Time) ([]CallEvent, error)
+}
+
+// Extension is a provider user or extension, to map onto a Kommo user.
+type Extension struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Number string `json:"number"`
+}
+
+// ExtensionLister lists the provider's extensions.
+type ExtensionLister interface {
+	ListExtensions(ctx context.Context, conn *Connection) ([]Extension, error)
+}
+
+// CredentialChecker validates a connection's credentials against the provider
+// before they are saved. It returns EUNAUTHORIZED for wrong credentials.
+type CredentialChecker interface {
+	CheckCredentials(ctx context.Context, conn *Connection) error
+}
+
+// RouteRequest asks where an incoming call should ring.
+type RouteRequest struct {
+	ProviderCallID string
+	Customer       string // the caller, E.164 when known
+	Line           string // the account's number that was called
+}
+
+// RouteTarget is the routing answer: ring Agents in order (the contact's
+// responsible manager first), then Fallback; Voicemail when nobody answers.
+type RouteTarget struct {
+	Agents    []string
+	Fallback  string
+	Voicemail bool
+	// Reason explains the choice for logs ("responsible manager", "fallback").
+	Reason string
+}
+
+// Router answers routing requests. Connectors receive one in
+// WebhookRequest.Route for providers whose incoming-call webhook is
+// synchronous; it answers within its own time box, falling back when Kommo is
+// slow.
+type Router func(ctx context.Context, req RouteRequest) RouteTarget
