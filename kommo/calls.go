@@ -138,7 +138,7 @@ func parseCalls(resp *response, items []entry[CallInput]) (map[string]*CallCreat
 			rid = items[0].rid
 		}
 		if rid != "" && r.ID != 0 {
-			vals[rid] = &CallCreated{NoteID: int64(r.ID), EntityID: int64(r.EntityID), EntityType: r.EntityType}
+			vals[rid] = &CallCreated{NoteID: int64(r.ID), EntityID: int64(r.EntityID), EntityType: PluralEntityType(r.EntityType)}
 		}
 	}
 	var loose []error
@@ -151,4 +151,21 @@ func parseCalls(resp *response, items []entry[CallInput]) (map[string]*CallCreat
 	}
 	validationErrs(problemOf(resp.body), errs)
 	return vals, errs, loose
+}
+
+// PluralEntityType maps the singular entity types the Calls API answers with
+// ("lead", "contact", "company", "customer") to the plural path segments the
+// notes API takes ("leads", …). Plural input is returned as is.
+func PluralEntityType(t string) string {
+	switch t {
+	case "lead":
+		return "leads"
+	case "contact":
+		return "contacts"
+	case "company":
+		return "companies"
+	case "customer":
+		return "customers"
+	}
+	return t
 }

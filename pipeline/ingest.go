@@ -99,7 +99,7 @@ func (in *Ingester) Ingest(ctx context.Context, conn *callbridge.Connection, eve
 // or connection is not the account's.
 func (in *Ingester) SaveResult(ctx context.Context, acct *callbridge.Account, r callbridge.ResultInput) (*callbridge.Call, error) {
 	now := in.now()
-	if r.Key == "" || len(r.Key) > 200 {
+	if r.Key == "" || len(r.Key) > 193 { // "result:" + key ≤ 200 bytes
 		return nil, callbridge.Errorf(callbridge.EINVALID, "Result without a valid key.")
 	}
 	var out *callbridge.Call

@@ -28,8 +28,12 @@ func (q *queries) UpsertAccount(ctx context.Context, a *callbridge.Account) erro
 	if a.KommoID <= 0 {
 		return invalid("Kommo account id is required.")
 	}
-	if a.Status == "" {
+	switch a.Status {
+	case "":
 		a.Status = callbridge.AccountActive
+	case callbridge.AccountActive, callbridge.AccountDisconnected:
+	default:
+		return invalid("Unknown account status %q.", a.Status)
 	}
 	// Zero settings keep the stored ones (or store "{}" for a new account).
 	keep := a.Settings == (callbridge.Settings{})
@@ -108,6 +112,16 @@ func (q *queries) UpdateAccountSettings(ctx context.Context, id int64, s callbri
 		return notFound("Account")
 	}
 	return nil
+}
+
+// accountExists returns ENOTFOUND unless account id exists. Statements that
+// reference an account check first, so that a missing account is reported
+// without a foreign key violation, which would abort a PostgreSQL
+// transaction.
+func (q *queries) accountExists(ctx context.Context, id int64) error {
+	var one int
+	err := q.tx.QueryRow(ctx, `SELECT 1 FROM accounts WHERE id = $1`, id).Scan(&one)
+	return dbError(err, "Account")
 }
 
 // collect scans all rows with scan and closes them.

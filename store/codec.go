@@ -34,6 +34,13 @@ func (c timeCol) Scan(src any) error {
 	return nil
 }
 
+// Interface guards.
+var (
+	_ sql.Scanner = timeCol{}
+	_ sql.Scanner = intCol{}
+	_ sql.Scanner = resultCol{}
+)
+
 // tm returns a scanner for a time column.
 func tm(t *time.Time) sql.Scanner { return timeCol{t} }
 

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 
 	"callbridge"
 )
@@ -63,6 +62,11 @@ func (q *queries) FinishInstallCode(ctx context.Context, id int64, status, errMs
 	default:
 		return invalid("Unknown install status %q.", status)
 	}
+	if accountID != 0 {
+		if err := q.accountExists(ctx, accountID); err != nil {
+			return err
+		}
+	}
 	n, err := q.tx.Exec(ctx, `
 		UPDATE install_codes SET status = $2, error = $3, account_id = $4, updated_at = $5 WHERE id = $1`,
 		id, status, errMsg, nullInt(accountID), q.now.UnixMicro())
@@ -74,5 +78,3 @@ func (q *queries) FinishInstallCode(ctx context.Context, id int64, status, errMs
 	}
 	return nil
 }
-
-var _ sql.Scanner = intCol{}

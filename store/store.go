@@ -14,7 +14,45 @@
 //     drivers bind and scan Go bools.
 //   - JSON documents (settings, call results) are TEXT.
 //   - Secrets (OAuth tokens, install codes, connection tokens and provider
-//     credentials) are sealed with a secret.Box before they are written.
+//     credentials) are sealed with a secret.Box before they are written. A
+//     secret that cannot be opened (wrong key) is an EINTERNAL error of kind
+//     transient.
+//
+// Behaviour beyond callbridge.Queries' documentation:
+//
+//   - Methods that take an account id for a new row (SaveToken,
+//     CreateConnection, FinishInstallCode) return ENOTFOUND when the account
+//     does not exist; InsertEvent and LockCall return ENOTFOUND when the
+//     connection is not the account's.
+//   - ENOTFOUND, EINVALID and RotateToken's ECONFLICT come from checks that
+//     leave the transaction usable. Any other error (a unique violation, a
+//     database failure) aborts a PostgreSQL transaction: return it from the
+//     InTx function.
+//   - UpsertAccount stores an empty Status as active, rejects unknown ones,
+//     and sets a.Settings to the stored settings.
+//   - AcquireRefreshLease lets the current holder re-acquire (extend) its
+//     lease; an empty owner is EINVALID.
+//   - CreateInstallCode stores an empty Status as "pending"; FinishInstallCode
+//     accepts "pending", "done" and "failed".
+//   - CreateConnection generates a 32-byte base64url token when Token is empty
+//     and stores an empty TimeZone as "UTC". The token is found by its SHA-256
+//     and compared in constant time; a token already in use is ECONFLICT.
+//   - InsertEvent requires Type, Key and ProviderCallID (Key and
+//     ProviderCallID at most MaxEventKey bytes), sets a zero ReceivedAt to the
+//     transaction's time and stores at most MaxPayload bytes of Payload.
+//     CallID is not stored: an event belongs to the call with the same
+//     (ConnectionID, ProviderCallID), so events may be inserted before or
+//     after LockCall creates the call; ListCallEvents fills CallID in.
+//   - UpdateCall sets UpdatedAt to the transaction's time.
+//   - ListCalls orders by id, newest first; see CallFilter and
+//     DefaultCallLimit.
+//   - CompleteJob succeeds (changing nothing) for a job already completed,
+//     returns ENOTFOUND for a job that does not exist, ECONFLICT for one in
+//     another state (cancelled, discarded…), and an error when ctx is not a
+//     River worker's. None of these abort the transaction.
+//
+// Times written by the store (CreatedAt, UpdatedAt) are the transaction's
+// start time from the clock given to New, truncated to microseconds.
 package store
 
 import (
@@ -70,8 +108,9 @@ type Tx interface {
 	// reports whether the insert was skipped as a duplicate of a unique job.
 	InsertJob(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (skipped bool, err error)
 	// CompleteJob marks the running job jobID completed in this transaction
-	// (river.JobCompleteTx). ctx must be a River worker's context. It returns
-	// an error wrapping rivertype.ErrNotFound when the job is not running.
+	// (store.CompleteJobTx). ctx must be a River worker's context. It returns
+	// an error wrapping rivertype.ErrNotFound when the job does not exist and
+	// ErrJobNotRunning when it is neither running nor completed.
 	CompleteJob(ctx context.Context, jobID int64) error
 	// Commit commits the transaction.
 	Commit(ctx context.Context) error
@@ -101,8 +140,8 @@ type DB struct {
 
 var _ callbridge.Store = (*DB)(nil)
 
-// New returns a store over b that seals secrets with box. now is the clock for
-// created/updated times (time.Now when nil).
+// New returns a store over b that seals secrets with box, which must not be
+// nil. now is the clock for created/updated times (time.Now when nil).
 func New(b Backend, box *secret.Box, now func() time.Time) *DB {
 	if now == nil {
 		now = time.Now
@@ -174,6 +213,8 @@ func dbError(err error, what string) error {
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, new(*callbridge.Error)):
+		return err
 	case errors.Is(err, ErrNoRows):
 		return &callbridge.Error{Code: callbridge.ENOTFOUND, Message: what + " not found.", Err: err}
 	case errors.Is(err, ErrUniqueViolation):

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"callbridge"
@@ -30,6 +31,9 @@ func (q *queries) FindToken(ctx context.Context, accountID int64) (*callbridge.T
 // SaveToken implements callbridge.Queries. It returns ENOTFOUND when the
 // account does not exist.
 func (q *queries) SaveToken(ctx context.Context, t *callbridge.Token) error {
+	if err := q.accountExists(ctx, t.AccountID); err != nil {
+		return err
+	}
 	var version int64
 	err := q.tx.QueryRow(ctx, `
 		INSERT INTO tokens (account_id, access_token, refresh_token, expires_at, version, lease_owner, lease_until, updated_at)
@@ -93,8 +97,8 @@ func (q *queries) RotateToken(ctx context.Context, t *callbridge.Token, prevVers
 		t.Version, t.LeaseOwner, t.LeaseUntil, t.UpdatedAt = version, "", time.Time{}, q.now
 		return nil
 	}
-	if err := dbError(err, "Token"); callbridge.ErrorCode(err) != callbridge.ENOTFOUND {
-		return err
+	if !errors.Is(err, ErrNoRows) {
+		return dbError(err, "Token")
 	}
 	var exists int
 	if err := q.tx.QueryRow(ctx, `SELECT 1 FROM tokens WHERE account_id = $1`, t.AccountID).Scan(&exists); err != nil {

@@ -10,8 +10,10 @@
 package twilio
 
 import (
+	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"callbridge"
 )
@@ -25,6 +27,10 @@ const (
 	// CredentialAuthToken is the account's Auth Token: the HMAC key of
 	// X-Twilio-Signature and the password of recording downloads. Secret.
 	CredentialAuthToken = "auth_token"
+	// CredentialCallerID is optional: the account's Twilio number (E.164)
+	// that click-to-call presents to the manager and to the customer.
+	// PlaceCall needs it; nothing else does.
+	CredentialCallerID = "caller_id"
 )
 
 // SignatureHeader is the header in which Twilio sends a webhook's signature.
@@ -45,10 +51,24 @@ const maxSIDLen = 64
 
 // Options configure a Connector. The zero value is Twilio's production setup.
 type Options struct {
-	// APIBase is Twilio's REST API base URL. Default DefaultAPIBase. It is
-	// kept for the REST calls to come (click-to-call, call history); webhook
-	// parsing does not use it.
+	// APIBase is Twilio's REST API base URL, used by PlaceCall,
+	// CheckCredentials and ListCallHistory. Default DefaultAPIBase; point it
+	// at a server running Simulator.APIServer in tests. Webhook parsing does
+	// not use it.
 	APIBase string
+	// HTTPClient sends REST requests. Default: a client with a 15 s timeout.
+	HTTPClient *http.Client
+	// DialTimeout is how long a <Dial> rings one manager (incoming-call
+	// routing) or the customer (click-to-call) before giving up. Default
+	// 20 s; at most 600 s (Twilio's limit).
+	DialTimeout time.Duration
+	// RecordRoutedCalls records the conversation of routed incoming calls
+	// (<Dial record="record-from-answer-dual">). Click-to-call is always
+	// recorded. Default false.
+	RecordRoutedCalls bool
+	// VoicemailPrompt, when set, is spoken (<Say>) before the beep of a
+	// routed call's voicemail. Default: no prompt, only the beep.
+	VoicemailPrompt string
 	// RecordingHosts are the hosts recording media may be fetched from, as
 	// "host" or "host:port" (HTTPS only) or "http://host:port" or
 	// "https://host:port" (an explicit scheme; plain http is allowed only
@@ -60,8 +80,12 @@ type Options struct {
 // Connector is the Twilio implementation of callbridge.Connector. It holds no
 // per-connection state and is safe for concurrent use.
 type Connector struct {
-	apiBase        string
-	recordingHosts []recordingHost
+	apiBase         string
+	recordingHosts  []recordingHost
+	client          *http.Client
+	dialTimeout     time.Duration
+	recordRouted    bool
+	voicemailPrompt string
 }
 
 // recordingHost is one allowed origin for recording downloads.
@@ -74,9 +98,24 @@ var _ callbridge.Connector = (*Connector)(nil)
 
 // New returns a Connector configured by opts.
 func New(opts Options) *Connector {
-	c := &Connector{apiBase: strings.TrimRight(opts.APIBase, "/")}
+	c := &Connector{
+		apiBase:         strings.TrimRight(opts.APIBase, "/"),
+		client:          opts.HTTPClient,
+		dialTimeout:     opts.DialTimeout,
+		recordRouted:    opts.RecordRoutedCalls,
+		voicemailPrompt: opts.VoicemailPrompt,
+	}
 	if c.apiBase == "" {
 		c.apiBase = DefaultAPIBase
+	}
+	if c.client == nil {
+		c.client = &http.Client{Timeout: 15 * time.Second}
+	}
+	switch {
+	case c.dialTimeout <= 0:
+		c.dialTimeout = defaultDialTimeout
+	case c.dialTimeout > maxDialTimeout:
+		c.dialTimeout = maxDialTimeout
 	}
 	hosts := opts.RecordingHosts
 	if len(hosts) == 0 {

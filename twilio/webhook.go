@@ -59,6 +59,17 @@ var emptyTwiML = []byte(`<?xml version="1.0" encoding="UTF-8"?><Response/>`)
 //     request and a "ringing" status callback of the same leg share a key and
 //     count once.
 //
+// Callbacks of a call placed by PlaceCall carry cb_flow=c2c in their URL:
+// there the parent leg rings the manager (Agent is its To; in-progress is the
+// manager picking up, so it maps to ringing, and completed, busy, no-answer
+// and canceled to ended) and the <Dial> leg rings the customer (Child,
+// CustomerNumber To, LineNumber From, generic statuses). Both are outbound.
+//
+// The action request of a routed call's <Dial> (cb_step=dial in the URL, see
+// route) adds a second event for the leg the <Dial> created, from
+// DialCallSid and DialCallStatus, keyed like that leg's own status callback,
+// so the outcome is known even if the leg's callbacks were lost.
+//
 // Recording status callbacks (RecordingStatus present): only "completed"
 // becomes an EventRecording (RecordingID, RecordingURL as Twilio sent it,
 // RecordingDuration, Key "recording:" + RecordingSid); in-progress, absent
@@ -92,7 +103,8 @@ func (c *Connector) ParseWebhook(ctx context.Context, conn *callbridge.Connectio
 		return nil, nil, callbridge.Errorf(callbridge.EUNAUTHORIZED, "The webhook is for another Twilio account.")
 	}
 
-	m := mapper{conn: conn, p: p, received: req.ReceivedAt, payload: bytes.Clone(req.Body)}
+	_, q := callbackURL(req.URL)
+	m := mapper{conn: conn, p: p, q: q, received: req.ReceivedAt, payload: bytes.Clone(req.Body)}
 	var events []callbridge.CallEvent
 	if p.Has("RecordingStatus") {
 		events, err = m.recording()
@@ -102,28 +114,7 @@ func (c *Connector) ParseWebhook(ctx context.Context, conn *callbridge.Connectio
 	if err != nil {
 		return nil, nil, err
 	}
-	return events, c.reply(ctx, conn, p), nil
-}
-
-// reply is the answer to a verified webhook. Twilio ignores the body of status
-// and recording callbacks; for the voice request of a new inbound call the
-// body is the TwiML that decides what happens to the call, so it goes through
-// route.
-func (c *Connector) reply(ctx context.Context, conn *callbridge.Connection, p url.Values) *callbridge.WebhookReply {
-	if isVoiceRequest(p) {
-		return c.route(ctx, conn, p)
-	}
-	return twimlReply(emptyTwiML)
-}
-
-// route answers the voice request of a new inbound call.
-//
-// Routing seam: smart forwarding (a <Dial> to the responsible manager, with
-// a statusCallback on the <Number>/<Sip>/<Client> so the child leg reports
-// answered/completed) belongs here. Until it lands the answer is an empty
-// <Response/>, which ends the call.
-func (c *Connector) route(_ context.Context, _ *callbridge.Connection, _ url.Values) *callbridge.WebhookReply {
-	return twimlReply(emptyTwiML)
+	return events, c.reply(ctx, conn, req, p), nil
 }
 
 // twimlReply wraps a TwiML document.
@@ -213,6 +204,7 @@ func parseJSON(body []byte) (url.Values, error) {
 type mapper struct {
 	conn     *callbridge.Connection
 	p        url.Values
+	q        url.Values // callbridge's own query parameters of the URL (see route.go)
 	received time.Time
 	payload  []byte
 }
@@ -259,6 +251,9 @@ func (m *mapper) status() ([]callbridge.CallEvent, error) {
 		return nil, callbridge.Errorf(callbridge.EINVALID, "CallStatus is too long.")
 	}
 	ev := m.base(callbridge.EventStatus, callSid, parent)
+	if m.q.Get(queryFlow) == flowClickToCall {
+		return m.clickToCall(ev, callSid, raw)
+	}
 	inboundParent := false
 	if ev.Child {
 		ev.Agent = callbridge.NormalizePhone(m.p.Get("To"), "US")
@@ -290,7 +285,11 @@ func (m *mapper) status() ([]callbridge.CallEvent, error) {
 		ev.RecordingID, ev.RecordingURL = rs, ru
 		ev.RecordingDuration = seconds(m.p.Get("RecordingDuration"))
 	}
-	return []callbridge.CallEvent{ev}, nil
+	out := []callbridge.CallEvent{ev}
+	if d, ok := m.dialOutcome(callSid, parent); ok {
+		out = append(out, d)
+	}
+	return out, nil
 }
 
 // legStatus maps a Twilio CallStatus. On an inbound parent leg Twilio's own
@@ -421,4 +420,64 @@ func parseTimestamp(s, tz string) time.Time {
 		}
 	}
 	return time.Time{}
+}
+
+// clickToCall maps a status callback of a call placed by PlaceCall.
+func (m *mapper) clickToCall(ev callbridge.CallEvent, callSid, raw string) ([]callbridge.CallEvent, error) {
+	ev.Direction = callbridge.DirectionOutbound
+	st, ok := legStatus(raw, false)
+	if !ok {
+		return nil, nil
+	}
+	if ev.Child {
+		// The <Dial> leg to the customer.
+		ev.CustomerNumber = callbridge.NormalizePhone(m.p.Get("To"), "US")
+		ev.LineNumber = callbridge.NormalizePhone(m.p.Get("From"), "US")
+	} else {
+		// The manager's leg: picking up is not yet a conversation.
+		ev.Agent = callbridge.NormalizePhone(m.p.Get("To"), "US")
+		ev.LineNumber = callbridge.NormalizePhone(m.p.Get("From"), "US")
+		switch st {
+		case callbridge.StatusAnswered:
+			st = callbridge.StatusRinging
+		case callbridge.StatusCompleted, callbridge.StatusBusy, callbridge.StatusMissed:
+			st = callbridge.StatusEnded
+		}
+	}
+	ev.Status = st
+	ev.Key = "status:" + callSid + ":" + raw
+	ev.Duration = seconds(m.p.Get("CallDuration"))
+	ev.Sequence = integer(m.p.Get("SequenceNumber"))
+	ev.OccurredAt = parseTimestamp(m.p.Get("Timestamp"), m.conn.TimeZone)
+	if rs, ru := m.p.Get("RecordingSid"), m.p.Get("RecordingUrl"); rs != "" && ru != "" && len(rs) <= maxSIDLen {
+		ev.RecordingID, ev.RecordingURL = rs, ru
+		ev.RecordingDuration = seconds(m.p.Get("RecordingDuration"))
+	}
+	return []callbridge.CallEvent{ev}, nil
+}
+
+// dialOutcome returns the event of the leg a routed call's <Dial> created,
+// read from the <Dial> action request (DialCallSid, DialCallStatus,
+// DialCallDuration; the agent from cb_cur).
+func (m *mapper) dialOutcome(callSid, parent string) (callbridge.CallEvent, bool) {
+	if m.q.Get(queryStep) != stepDial || parent != "" {
+		return callbridge.CallEvent{}, false
+	}
+	leg := strings.TrimSpace(m.p.Get("DialCallSid"))
+	raw := strings.ToLower(strings.TrimSpace(m.p.Get("DialCallStatus")))
+	if leg == "" || len(leg) > maxSIDLen || len(raw) > 32 {
+		return callbridge.CallEvent{}, false
+	}
+	st, ok := legStatus(raw, false)
+	if !ok {
+		return callbridge.CallEvent{}, false
+	}
+	ev := m.base(callbridge.EventStatus, leg, callSid)
+	ev.Status = st
+	ev.Key = "status:" + leg + ":" + raw
+	if cur := m.q.Get(queryCurrent); len(cur) <= maxAgentLen {
+		ev.Agent = callbridge.NormalizePhone(cur, "US")
+	}
+	ev.Duration = seconds(m.p.Get("DialCallDuration"))
+	return ev, true
 }

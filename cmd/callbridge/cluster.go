@@ -1,0 +1,319 @@
+package main
+
+// The cluster: the Kommo emulator, a callbridge server and a Twilio
+// simulator wired together in one process, installed through the real OAuth
+// flow. `callbridge demo`, `callbridge bench` and the end-to-end tests drive
+// calls through it over real HTTP.
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"callbridge"
+	"callbridge/sandbox"
+	"callbridge/twilio"
+)
+
+// clusterOptions configure startCluster.
+type clusterOptions struct {
+	Dir            string        // working directory for the SQLite file and key
+	DB             string        // "" = SQLite in Dir; or a postgres:// URL
+	Hold           time.Duration // callbridge's hold after hang-up
+	Workers        int
+	KommoRPS       float64
+	KommoBatchWait time.Duration
+	Contacts       int // seeded numbers per category
+	RetryAfter     time.Duration
+	Logger         *slog.Logger
+}
+
+// cluster is a running emulator + callbridge + simulator.
+type cluster struct {
+	Emu    *sandbox.Emulator
+	EmuURL string
+	Main   *Main
+	Sim    *twilio.Simulator
+	Phones *phoneBook
+
+	KommoAccountID int64
+	AdminUserID    int64
+	Account        *callbridge.Account
+	ConnectionID   int64
+
+	client  *http.Client
+	servers []*http.Server
+}
+
+func listen() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }
+
+func serveOn(ln net.Listener, h http.Handler) *http.Server {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	return srv
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// startCluster starts everything and installs one Kommo account with one
+// Twilio connection.
+func startCluster(ctx context.Context, o clusterOptions) (_ *cluster, err error) {
+	c := &cluster{client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}}
+	defer func() {
+		if err != nil {
+			c.Close(context.Background())
+		}
+	}()
+	clientID, clientSecret := "cb-"+randomHex(8), randomHex(24)
+
+	// callbridge's address must be known before the emulator is configured.
+	cbLn, err := listen()
+	if err != nil {
+		return nil, err
+	}
+	cbAddr := cbLn.Addr().String()
+	cbLn.Close()
+	cbURL := "http://" + cbAddr
+
+	emuLn, err := listen()
+	if err != nil {
+		return nil, err
+	}
+	c.EmuURL = "http://" + emuLn.Addr().String()
+	retryAfter := o.RetryAfter
+	if retryAfter == 0 {
+		retryAfter = time.Second
+	}
+	c.Emu = sandbox.New(sandbox.Config{
+		ClientID: clientID, ClientSecret: clientSecret, Host: emuLn.Addr().String(),
+		RedirectURI: cbURL + "/oauth/install", DisconnectURL: cbURL + "/oauth/disconnect",
+		RetryAfter: retryAfter,
+	})
+	c.servers = append(c.servers, serveOn(emuLn, c.Emu))
+
+	// The provider's side: recordings live on the simulator's host.
+	recLn, err := listen()
+	if err != nil {
+		return nil, err
+	}
+	c.Sim = &twilio.Simulator{
+		AccountSID: "AC" + randomHex(16), AuthToken: randomHex(16),
+		RecordingBase: "http://" + recLn.Addr().String(), HTTPClient: c.client,
+	}
+	c.servers = append(c.servers, serveOn(recLn, c.Sim.RecordingServer()))
+
+	seed, phones := seedData(o.Contacts)
+	res, err := c.Emu.Seed(seed)
+	if err != nil {
+		return nil, fmt.Errorf("seed: %w", err)
+	}
+	acct := res.Accounts[0]
+	c.KommoAccountID, c.AdminUserID = acct.ID, acct.AdminUserID
+	phones.resolve(acct)
+	c.Phones = phones
+
+	db := o.DB
+	if db == "" {
+		db = filepath.Join(o.Dir, "callbridge.db")
+	}
+	cfg := Config{
+		Addr: cbAddr, PublicURL: cbURL, DB: db, SecretKey: "", SecretKeyFile: filepath.Join(o.Dir, "callbridge.key"),
+		KommoClientID: clientID, KommoClientSecret: clientSecret, KommoBaseURL: c.EmuURL,
+		KommoRPS: o.KommoRPS, KommoBatchWait: o.KommoBatchWait, Hold: o.Hold, Workers: o.Workers,
+		TwilioAPIBase: c.Sim.RecordingBase, RecordingHosts: "http://" + recLn.Addr().String(),
+		LogFormat: "text", LogLevel: "warn",
+	}
+	if cfg.KommoRPS == 0 {
+		cfg.KommoRPS = 6
+	}
+	if cfg.KommoBatchWait == 0 {
+		cfg.KommoBatchWait = 200 * time.Millisecond
+	}
+	if cfg.Workers == 0 {
+		cfg.Workers = 50
+	}
+	c.Main = NewMain(cfg)
+	c.Main.Logger = o.Logger
+	if err := c.Main.Open(ctx); err != nil {
+		return nil, err
+	}
+
+	// Install through the real OAuth flow: Kommo calls our redirect URI.
+	if _, err := c.Emu.Install(ctx, c.KommoAccountID, "demo"); err != nil {
+		return nil, fmt.Errorf("install: %w", err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		a, err := c.Main.DB.FindAccountByKommoID(ctx, c.KommoAccountID)
+		if err == nil && a.Active() {
+			c.Account = a
+			break
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("account was not installed within 60 s (last error: %v)", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	// The administrator connects Twilio from the widget.
+	var conn struct {
+		ID         int64  `json:"id"`
+		WebhookURL string `json:"webhook_url"`
+	}
+	body := map[string]any{"provider": "twilio", "name": "Twilio", "credentials": map[string]string{
+		twilio.CredentialAccountSID: c.Sim.AccountSID, twilio.CredentialAuthToken: c.Sim.AuthToken}}
+	if err := c.widget(ctx, "POST", "/api/widget/connections", c.AdminUserID, body, &conn); err != nil {
+		return nil, fmt.Errorf("create connection: %w", err)
+	}
+	c.ConnectionID = conn.ID
+	c.Sim.WebhookURL = conn.WebhookURL
+	return c, nil
+}
+
+// widget calls callbridge's widget API as Kommo's $authorizedAjax would.
+func (c *cluster) widget(ctx context.Context, method, path string, userID int64, in, out any) error {
+	b, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.Main.Config.PublicURL+path, bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Auth-Token", c.Emu.WidgetToken(c.KommoAccountID, userID, 10*time.Minute))
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, bytes.TrimSpace(data))
+	}
+	if out != nil {
+		return json.Unmarshal(data, out)
+	}
+	return nil
+}
+
+// Close stops everything.
+func (c *cluster) Close(ctx context.Context) {
+	if c.Main != nil && c.Main.HTTP != nil {
+		sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		_ = c.Main.Close(sctx)
+		cancel()
+	}
+	for _, s := range c.servers {
+		_ = s.Close()
+	}
+	if c.Emu != nil {
+		_ = c.Emu.Close()
+	}
+}
+
+// Phone categories: what Kommo's entity choice does with a number.
+const (
+	catLead     = "lead"     // a contact with exactly one active lead → the lead
+	catContact  = "contact"  // a contact whose leads are all closed → the contact
+	catCustomer = "customer" // a contact with one customer and no active lead → the customer
+	catMulti    = "multi"    // a contact with two active leads → the contact
+	catCompany  = "company"  // only a company has the number → the company
+	catUnknown  = "unknown"  // nobody: inbound → incoming lead; outbound → not logged
+)
+
+var categories = []string{catLead, catContact, catCustomer, catMulti, catCompany, catUnknown}
+
+// phoneBook knows, for every seeded number, the entity Kommo must choose.
+type phoneBook struct {
+	byCat    map[string][]string
+	refOf    map[string]string // phone -> entity ref
+	typeOf   map[string]string // phone -> entity type
+	expected map[string]int64  // phone -> entity id (after resolve)
+}
+
+func (p *phoneBook) add(cat, phone, entityType, ref string) {
+	p.byCat[cat] = append(p.byCat[cat], phone)
+	p.typeOf[phone], p.refOf[phone] = entityType, ref
+}
+
+func (p *phoneBook) resolve(r sandbox.SeedAccountResult) {
+	for phone, ref := range p.refOf {
+		switch p.typeOf[phone] {
+		case "leads":
+			p.expected[phone] = r.Leads[ref]
+		case "contacts":
+			p.expected[phone] = r.Contacts[ref]
+		case "companies":
+			p.expected[phone] = r.Companies[ref]
+		case "customers":
+			p.expected[phone] = r.Customers[ref]
+		}
+	}
+}
+
+// seedData builds an account with n numbers in every category.
+func seedData(n int) (sandbox.SeedData, *phoneBook) {
+	if n <= 0 {
+		n = 10
+	}
+	p := &phoneBook{byCat: map[string][]string{}, refOf: map[string]string{}, typeOf: map[string]string{}, expected: map[string]int64{}}
+	a := sandbox.SeedAccount{
+		Name: "Demo Account", Subdomain: "demo",
+		Users: []sandbox.SeedUser{
+			{Ref: "admin", Name: "Ada Admin", Email: "ada@example.com", Admin: true},
+			{Ref: "bob", Name: "Bob Sales", Email: "bob@example.com"},
+		},
+		Pipelines: []sandbox.SeedPipeline{{Ref: "sales", Name: "Sales", Statuses: []sandbox.SeedStatus{{Ref: "new", Name: "New"}, {Ref: "talk", Name: "Negotiation"}}}},
+	}
+	num := 0
+	phone := func() string {
+		num++
+		return fmt.Sprintf("+1415%07d", 1000000+num)
+	}
+	for i := 0; i < n; i++ {
+		ref := func(k string) string { return fmt.Sprintf("%s%d", k, i) }
+		ph := phone()
+		a.Contacts = append(a.Contacts, sandbox.SeedContact{Ref: ref("cl"), Name: "Lead contact " + ref(""), Phones: []string{ph}, Responsible: "bob"})
+		a.Leads = append(a.Leads, sandbox.SeedLead{Ref: ref("l"), Name: "Deal " + ref(""), Pipeline: "sales", Status: "new", Contacts: []string{ref("cl")}, Responsible: "bob"},
+			sandbox.SeedLead{Ref: ref("lw"), Name: "Won deal " + ref(""), Pipeline: "sales", StatusID: 142, Contacts: []string{ref("cl")}})
+		p.add(catLead, ph, "leads", ref("l"))
+
+		ph = phone()
+		a.Contacts = append(a.Contacts, sandbox.SeedContact{Ref: ref("cc"), Name: "Plain contact " + ref(""), Phones: []string{ph}})
+		a.Leads = append(a.Leads, sandbox.SeedLead{Ref: ref("lx"), Name: "Lost deal " + ref(""), Pipeline: "sales", StatusID: 143, Contacts: []string{ref("cc")}})
+		p.add(catContact, ph, "contacts", ref("cc"))
+
+		ph = phone()
+		a.Contacts = append(a.Contacts, sandbox.SeedContact{Ref: ref("cu"), Name: "Customer contact " + ref(""), Phones: []string{ph}})
+		a.Customers = append(a.Customers, sandbox.SeedCustomer{Ref: ref("u"), Name: "Customer " + ref(""), Contacts: []string{ref("cu")}})
+		p.add(catCustomer, ph, "customers", ref("u"))
+
+		ph = phone()
+		a.Contacts = append(a.Contacts, sandbox.SeedContact{Ref: ref("cm"), Name: "Busy contact " + ref(""), Phones: []string{ph}})
+		a.Leads = append(a.Leads,
+			sandbox.SeedLead{Ref: ref("ma"), Name: "Deal A " + ref(""), Pipeline: "sales", Status: "new", Contacts: []string{ref("cm")}},
+			sandbox.SeedLead{Ref: ref("mb"), Name: "Deal B " + ref(""), Pipeline: "sales", Status: "talk", Contacts: []string{ref("cm")}})
+		p.add(catMulti, ph, "contacts", ref("cm"))
+
+		ph = phone()
+		a.Companies = append(a.Companies, sandbox.SeedCompany{Ref: ref("co"), Name: "Company " + ref(""), Phones: []string{ph}})
+		p.add(catCompany, ph, "companies", ref("co"))
+
+		p.byCat[catUnknown] = append(p.byCat[catUnknown], fmt.Sprintf("+1650%07d", 2000000+i))
+	}
+	return sandbox.SeedData{Accounts: []sandbox.SeedAccount{a}}, p
+}

@@ -1,0 +1,440 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"callbridge"
+	"callbridge/sandbox"
+	"callbridge/twilio"
+)
+
+// scenarioOptions shape the calls a run drives through the cluster.
+type scenarioOptions struct {
+	Calls       int
+	Seed        uint64
+	Concurrency int
+	// DuplicateRate is the chance each status webhook is sent twice.
+	DuplicateRate float64
+	// PartialRate is the chance a call loses some of its status webhooks.
+	PartialRate float64
+	// ResultRate and RecordingRate are the chances a call gets a call result
+	// (from the widget) and, when answered, a recording.
+	ResultRate    float64
+	RecordingRate float64
+	// LateRate is the chance a call's result or recording arrives after
+	// LateDelay, i.e. after the call was first written to Kommo.
+	LateRate  float64
+	LateDelay time.Duration
+	// Now is the time the simulated calls start around.
+	Now time.Time
+}
+
+type action struct {
+	req    *twilio.Request // a webhook, or
+	result *resultSave     // a call result saved in the widget
+}
+
+type resultSave struct {
+	Text       string
+	CallStatus int
+}
+
+// callPlan is one simulated call and the inputs it will send.
+type callPlan struct {
+	SID       string
+	Category  string
+	Customer  string
+	Direction callbridge.Direction
+	Outcome   string // answered, missed, busy, failed
+	Spec      twilio.CallSpec
+
+	early, late  []action
+	ResultText   string // the latest result text, "" if none
+	ResultStatus int
+	Recording    bool
+	Inputs       int
+}
+
+// planCalls builds n call plans deterministically from the seed.
+func (c *cluster) planCalls(o scenarioOptions) []*callPlan {
+	rng := rand.New(rand.NewPCG(o.Seed, 0x5eed))
+	if o.Now.IsZero() {
+		o.Now = time.Now()
+	}
+	plans := make([]*callPlan, 0, o.Calls)
+	for i := 0; i < o.Calls; i++ {
+		p := &callPlan{SID: fmt.Sprintf("CA%016x%016x", o.Seed, uint64(i)+1)}
+		p.Category = categories[rng.IntN(len(categories))]
+		nums := c.Phones.byCat[p.Category]
+		p.Customer = nums[rng.IntN(len(nums))]
+		p.Direction = callbridge.DirectionInbound
+		if rng.Float64() < 0.4 {
+			p.Direction = callbridge.DirectionOutbound
+		}
+		spec := twilio.CallSpec{CallSID: p.SID, Direction: p.Direction, Customer: p.Customer, Line: "+14155550000",
+			Agent: "+14155559999", DialLeg: p.Direction == callbridge.DirectionInbound, Start: o.Now.Add(-time.Duration(rng.IntN(600)) * time.Second)}
+		switch r := rng.Float64(); {
+		case r < 0.6:
+			p.Outcome, spec.Answered, spec.Duration = "answered", true, 5+rng.IntN(600)
+		case r < 0.85:
+			p.Outcome = "missed"
+		case r < 0.95:
+			p.Outcome, spec.Busy = "busy", true
+		default:
+			p.Outcome, spec.Failed = "failed", true
+		}
+		p.Recording = spec.Answered && rng.Float64() < o.RecordingRate
+		spec.Recording = p.Recording
+		p.Spec = spec
+
+		var inputs []action
+		for _, r := range c.Sim.Requests(spec) {
+			if r.Kind == "recording" {
+				continue
+			}
+			if rng.Float64() < o.PartialRate && rng.Float64() < 0.35 {
+				continue // this webhook was lost
+			}
+			inputs = append(inputs, action{req: r})
+			if rng.Float64() < o.DuplicateRate {
+				inputs = append(inputs, action{req: r})
+			}
+		}
+		var extra []action
+		if p.Recording {
+			for _, r := range c.Sim.Requests(spec) {
+				if r.Kind == "recording" {
+					extra = append(extra, action{req: r})
+				}
+			}
+		}
+		if rng.Float64() < o.ResultRate {
+			saves := 1 + rng.IntN(2)
+			for s := 0; s < saves; s++ {
+				rs := &resultSave{Text: fmt.Sprintf("Result %d of %s: %s", s+1, p.SID[len(p.SID)-6:], phrases[rng.IntN(len(phrases))]), CallStatus: 1 + rng.IntN(7)}
+				extra = append(extra, action{result: rs})
+			}
+		}
+		// Results are saved in order (the last one is the latest); the rest shuffles freely.
+		rng.Shuffle(len(inputs), func(a, b int) { inputs[a], inputs[b] = inputs[b], inputs[a] })
+		for _, a := range extra {
+			if rng.Float64() < o.LateRate {
+				p.late = append(p.late, a)
+				continue
+			}
+			pos := rng.IntN(len(inputs) + 1)
+			if a.result != nil {
+				// keep saves in order: insert after any earlier save
+				last := slices.IndexFunc(inputs, func(x action) bool { return x.result != nil })
+				for j := len(inputs) - 1; j >= 0; j-- {
+					if inputs[j].result != nil {
+						last = j
+						break
+					}
+				}
+				pos = max(pos, last+1)
+			}
+			inputs = slices.Insert(inputs, pos, a)
+		}
+		p.early = inputs
+		for _, a := range append(append([]action(nil), inputs...), p.late...) {
+			if a.result != nil {
+				p.ResultText, p.ResultStatus = a.result.Text, a.result.CallStatus
+			}
+		}
+		p.Inputs = len(p.early) + len(p.late)
+		plans = append(plans, p)
+	}
+	return plans
+}
+
+var phrases = []string{"wants a quote", "call back on Monday", "sent the price list", "not interested", "asked for a demo",
+	"wrong department", "will decide next week", "needs a contract draft"}
+
+// driveStats summarise what a run sent.
+type driveStats struct {
+	Requests  atomic.Int64
+	Failures  atomic.Int64
+	Latencies []time.Duration
+	mu        sync.Mutex
+	firstErr  error
+}
+
+func (d *driveStats) fail(err error) {
+	d.Failures.Add(1)
+	d.mu.Lock()
+	if d.firstErr == nil {
+		d.firstErr = err
+	}
+	d.mu.Unlock()
+}
+
+// drive sends every plan's inputs over HTTP: calls concurrently, each call's
+// inputs in its shuffled order; late inputs after LateDelay.
+func (c *cluster) drive(ctx context.Context, plans []*callPlan, o scenarioOptions) *driveStats {
+	st := &driveStats{}
+	conc := max(o.Concurrency, 1)
+	run := func(pick func(*callPlan) []action) {
+		ch := make(chan *callPlan)
+		var wg sync.WaitGroup
+		for w := 0; w < conc; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				var lat []time.Duration
+				for p := range ch {
+					for _, a := range pick(p) {
+						t := time.Now()
+						if err := c.send(ctx, p, a); err != nil {
+							st.fail(err)
+						}
+						lat = append(lat, time.Since(t))
+						st.Requests.Add(1)
+					}
+				}
+				st.mu.Lock()
+				st.Latencies = append(st.Latencies, lat...)
+				st.mu.Unlock()
+			}()
+		}
+		for _, p := range plans {
+			select {
+			case ch <- p:
+			case <-ctx.Done():
+			}
+		}
+		close(ch)
+		wg.Wait()
+	}
+	run(func(p *callPlan) []action { return p.early })
+	if slices.ContainsFunc(plans, func(p *callPlan) bool { return len(p.late) > 0 }) {
+		select {
+		case <-time.After(o.LateDelay):
+		case <-ctx.Done():
+		}
+		run(func(p *callPlan) []action { return p.late })
+	}
+	return st
+}
+
+func (c *cluster) send(ctx context.Context, p *callPlan, a action) error {
+	if a.result != nil {
+		return c.widget(ctx, "POST", "/api/widget/calls/result", c.AdminUserID, map[string]any{
+			"connection_id": c.ConnectionID, "provider_call_id": p.SID, "text": a.result.Text, "call_status": a.result.CallStatus,
+		}, nil)
+	}
+	resp, err := c.Sim.Send(ctx, a.req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("webhook %s %s: %s", a.req.CallSID, a.req.Status, resp.Status)
+	}
+	return nil
+}
+
+// calls returns the account's calls by provider call id.
+func (c *cluster) calls(ctx context.Context) (map[string]*callbridge.Call, error) {
+	out := map[string]*callbridge.Call{}
+	for off := 0; ; off += 1000 {
+		cs, err := c.Main.DB.ListCalls(ctx, callbridge.CallFilter{AccountID: c.Account.ID, Offset: off, Limit: 1000})
+		if err != nil {
+			return nil, err
+		}
+		for _, call := range cs {
+			out[call.ProviderCallID] = call
+		}
+		if len(cs) < 1000 {
+			return out, nil
+		}
+	}
+}
+
+// waitSynced waits until every loggable call's latest version is in Kommo.
+func (c *cluster) waitSynced(ctx context.Context, plans []*callPlan, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		calls, err := c.calls(ctx)
+		if err != nil {
+			return err
+		}
+		pending := 0
+		var example *callbridge.Call
+		for _, p := range plans {
+			call, ok := calls[p.SID]
+			if ok && call.Loggable() && (!call.Synced() || call.Kommo.State == callbridge.KommoIntent || call.Kommo.State == callbridge.KommoNone) {
+				pending++
+				example = call
+			}
+		}
+		if pending == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d calls not in Kommo after %s; e.g. %s (state %q, version %d, synced %d, last error %q)",
+				pending, timeout, example.UID, example.Kommo.State, example.Version, example.Kommo.SyncedVersion, example.Kommo.LastError)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// verdict is the outcome of one call.
+type verdict struct {
+	Plan    *callPlan
+	Call    *callbridge.Call
+	Entity  string // "leads #12"
+	NoteID  int64
+	Problem string
+}
+
+// report is the result of verify.
+type report struct {
+	Verdicts []verdict
+	Logged   int // calls that ended as a note
+	Failed   int
+	Stats    sandbox.Stats
+}
+
+// verify checks that every call ended as exactly one note on the entity
+// Kommo's rules choose (or one incoming lead for an unknown inbound number),
+// showing the latest result and the recording; and that calls that are not
+// loggable left nothing in Kommo.
+func (c *cluster) verify(ctx context.Context, plans []*callPlan) (*report, error) {
+	calls, err := c.calls(ctx)
+	if err != nil {
+		return nil, err
+	}
+	state := c.Emu.State()
+	var acct *sandbox.AccountState
+	for i := range state.Accounts {
+		if state.Accounts[i].ID == c.KommoAccountID {
+			acct = &state.Accounts[i]
+		}
+	}
+	if acct == nil {
+		return nil, fmt.Errorf("emulator has no account %d", c.KommoAccountID)
+	}
+	notes := map[string][]sandbox.Note{}
+	for _, n := range acct.Notes {
+		if n.Deleted || (n.NoteType != "call_in" && n.NoteType != "call_out") {
+			continue
+		}
+		uniq, _ := n.Params["uniq"].(string)
+		notes[uniq] = append(notes[uniq], n)
+	}
+	unsorted := map[string][]sandbox.Unsorted{}
+	for _, u := range acct.Unsorted {
+		unsorted[u.SourceUID] = append(unsorted[u.SourceUID], u)
+	}
+	r := &report{Stats: state.Stats}
+	for _, p := range plans {
+		v := verdict{Plan: p}
+		problem := func(format string, args ...any) {
+			if v.Problem == "" {
+				v.Problem = fmt.Sprintf(format, args...)
+			}
+		}
+		call, ok := calls[p.SID]
+		v.Call = call
+		switch {
+		case !ok && p.Inputs > 0:
+			problem("lost: callbridge has no such call")
+		case !ok:
+		case !call.Loggable():
+			if n := len(notes[call.UID]); n != 0 {
+				problem("not loggable, yet %d notes in Kommo", n)
+			}
+		case call.Kommo.State == callbridge.KommoUnmatched:
+			if p.Category != catUnknown || p.Direction != callbridge.DirectionOutbound {
+				problem("not logged (unmatched) although Kommo knows the number")
+			}
+			if n := len(notes[call.UID]); n != 0 {
+				problem("unmatched, yet %d notes in Kommo", n)
+			}
+		default:
+			ns := notes[call.UID]
+			if len(ns) != 1 {
+				problem("%d notes in Kommo, want exactly 1", len(ns))
+				break
+			}
+			n := ns[0]
+			v.Entity, v.NoteID = fmt.Sprintf("%s #%d", n.EntityType, n.EntityID), n.ID
+			r.Logged++
+			if p.Category == catUnknown {
+				us := unsorted[call.UID]
+				if p.Direction == callbridge.DirectionOutbound {
+					problem("outgoing call to an unknown number was logged")
+				} else if len(us) != 1 {
+					problem("%d incoming leads, want exactly 1", len(us))
+				} else if n.EntityType != "leads" || !slices.Contains(us[0].LeadIDs, n.EntityID) {
+					problem("note on %s, not on the incoming lead", v.Entity)
+				}
+			} else if want := c.Phones.typeOf[p.Customer]; n.EntityType != want || n.EntityID != c.Phones.expected[p.Customer] {
+				problem("note on %s, Kommo's rule chooses %s #%d", v.Entity, want, c.Phones.expected[p.Customer])
+			}
+			text, _ := n.Params["call_result"].(string)
+			if p.ResultText != "" && !strings.Contains(text, p.ResultText) {
+				problem("note does not show the latest result %q: %q", p.ResultText, text)
+			}
+			if p.ResultText != "" {
+				if st := asInt(n.Params["call_status"]); st != p.ResultStatus {
+					problem("call_status %v, want %d", n.Params["call_status"], p.ResultStatus)
+				}
+			}
+			if link, _ := n.Params["link"].(string); p.Recording && !strings.Contains(link, "/rec/") {
+				problem("note has no recording link (link %q)", link)
+			}
+		}
+		if v.Problem != "" {
+			r.Failed++
+		}
+		r.Verdicts = append(r.Verdicts, v)
+	}
+	return r, nil
+}
+
+// requestsTo sums the emulator's answered API requests (not /sandbox).
+func requestsTo(st sandbox.Stats) int {
+	n := 0
+	for ep, byStatus := range st.Requests {
+		if strings.Contains(ep, "/sandbox") {
+			continue
+		}
+		for _, k := range byStatus {
+			n += k
+		}
+	}
+	return n
+}
+
+// asInt reads a JSON number however the emulator holds it.
+func asInt(v any) int {
+	switch x := v.(type) {
+	case float64:
+		return int(x)
+	case int:
+		return x
+	case int64:
+		return int(x)
+	case json.Number:
+		n, _ := x.Int64()
+		return int(n)
+	}
+	return 0
+}
