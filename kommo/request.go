@@ -120,11 +120,24 @@ func (c *Client) send(ctx context.Context, accountID int64, base, token string, 
 		rd = bytes.NewReader(data)
 	}
 	var wrote atomic.Bool
-	trace := &httptrace.ClientTrace{WroteRequest: func(i httptrace.WroteRequestInfo) {
-		if i.Err == nil {
-			wrote.Store(true)
-		}
-	}}
+	var attempts atomic.Int32
+	trace := &httptrace.ClientTrace{
+		// http.Transport silently sends an idempotent request again when the
+		// reused connection it went out on died. Kommo counts every attempt
+		// against the IP's 7 requests per second, so each attempt after the
+		// first waits for the limiter too (GotConn runs once per attempt, on
+		// this goroutine, before the request is written).
+		GotConn: func(httptrace.GotConnInfo) {
+			if attempts.Add(1) > 1 {
+				_ = c.lim.Wait(ctx, accountID)
+			}
+		},
+		WroteRequest: func(i httptrace.WroteRequestInfo) {
+			if i.Err == nil {
+				wrote.Store(true)
+			}
+		},
+	}
 	hreq, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), req.method, base+req.path, rd)
 	if err != nil {
 		return nil, &callbridge.Error{Code: callbridge.EINVALID, Message: "kommo: bad request URL", Err: err}
