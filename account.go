@@ -40,6 +40,44 @@ type Settings struct {
 	SourceName string `json:"source_name,omitempty"`
 	// UnsortedPipelineID is the pipeline for incoming leads; 0 = Kommo's default.
 	UnsortedPipelineID int64 `json:"unsorted_pipeline_id,omitempty"`
+
+	// Extensions maps Kommo user ids (as decimal strings) to the agent
+	// identity the provider uses for them (extension, number or SIP URI).
+	Extensions map[string]string `json:"extensions,omitempty"`
+	// Widget holds the account-wide widget options; Users overrides them per
+	// Kommo user id (decimal string).
+	Widget WidgetPrefs            `json:"widget"`
+	Users  map[string]WidgetPrefs `json:"users,omitempty"`
+}
+
+// WidgetPrefs are the widget's per-account and per-user options from Kommo's
+// VoIP configuration guide. Nil fields inherit (user → account → default).
+type WidgetPrefs struct {
+	RingSound     *bool `json:"ring_sound,omitempty"`     // play a ringing sound (default true)
+	OpenCard      *bool `json:"open_card,omitempty"`      // open the client's card on answer (default false)
+	ResultWindow  *bool `json:"result_window,omitempty"`  // show the call-result window (default true)
+	QualityRating *bool `json:"quality_rating,omitempty"` // ask for a 1–5 call quality rating (default false)
+}
+
+// UserForAgent returns the Kommo user id mapped to the provider's agent
+// identity, or 0.
+func (s Settings) UserForAgent(agent string) int64 {
+	if agent == "" {
+		return 0
+	}
+	for user, ext := range s.Extensions {
+		if ext != "" && (ext == agent || NormalizePhone(ext, s.Country) == NormalizePhone(agent, s.Country)) {
+			var id int64
+			for _, r := range user {
+				if r < '0' || r > '9' {
+					return 0
+				}
+				id = id*10 + int64(r-'0')
+			}
+			return id
+		}
+	}
+	return 0
 }
 
 // WithDefaults returns s with empty fields set to their defaults.

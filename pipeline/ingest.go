@@ -33,6 +33,10 @@ type Ingester struct {
 	Hold   time.Duration
 	Now    func() time.Time
 	Logger *slog.Logger
+	// OnCommit, when set, is called after a transaction that changed calls
+	// has committed, once per changed call (e.g. to push a ringing call to
+	// the manager's widget). It must not block.
+	OnCommit func(call *callbridge.Call)
 }
 
 func (in *Ingester) now() time.Time {
@@ -79,18 +83,30 @@ func (in *Ingester) Ingest(ctx context.Context, conn *callbridge.Connection, eve
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	return in.Store.InTx(ctx, func(q callbridge.Queries) error {
+	var changed []*callbridge.Call
+	err := in.Store.InTx(ctx, func(q callbridge.Queries) error {
+		changed = changed[:0]
 		for _, id := range ids {
 			call, err := q.LockCall(ctx, conn.AccountID, conn.ID, id)
 			if err != nil {
 				return err
 			}
-			if err := in.apply(ctx, q, call, byCall[id], now); err != nil {
+			ok, err := in.apply(ctx, q, call, byCall[id], now)
+			if err != nil {
 				return err
+			}
+			if ok {
+				changed = append(changed, call)
 			}
 		}
 		return nil
 	})
+	if err == nil && in.OnCommit != nil {
+		for _, c := range changed {
+			in.OnCommit(c)
+		}
+	}
+	return err
 }
 
 // SaveResult records a manager's call result for a call of acct, named by its
@@ -134,44 +150,48 @@ func (in *Ingester) SaveResult(ctx context.Context, acct *callbridge.Account, r 
 			Key: "result:" + r.Key, ProviderCallID: call.ProviderCallID, Result: &res,
 			OccurredAt: res.SavedAt, ReceivedAt: now,
 		}
-		if err := in.apply(ctx, q, call, []callbridge.CallEvent{e}, now); err != nil {
+		if _, err := in.apply(ctx, q, call, []callbridge.CallEvent{e}, now); err != nil {
 			return err
 		}
 		out = call
 		return nil
 	})
+	if err == nil && in.OnCommit != nil {
+		in.OnCommit(out)
+	}
 	return out, err
 }
 
 // apply stores events of one locked call and, when any was new, re-folds the
-// call, bumps its version and enqueues its sync job.
-func (in *Ingester) apply(ctx context.Context, q callbridge.Queries, call *callbridge.Call, events []callbridge.CallEvent, now time.Time) error {
+// call, bumps its version and enqueues its sync job. It reports whether the
+// call changed.
+func (in *Ingester) apply(ctx context.Context, q callbridge.Queries, call *callbridge.Call, events []callbridge.CallEvent, now time.Time) (bool, error) {
 	changed := false
 	for i := range events {
 		events[i].CallID = call.ID
 		inserted, err := q.InsertEvent(ctx, &events[i])
 		if err != nil {
-			return err
+			return false, err
 		}
 		changed = changed || inserted
 	}
 	if !changed {
-		return nil // a provider retry: nothing new
+		return false, nil // a provider retry: nothing new
 	}
 	all, err := q.ListCallEvents(ctx, call.ID)
 	if err != nil {
-		return err
+		return false, err
 	}
 	call.Fold(all)
 	call.Version++
 	call.UpdatedAt = now
 	if err := q.UpdateCall(ctx, call); err != nil {
-		return err
+		return false, err
 	}
 	if !call.Loggable() {
-		return nil
+		return true, nil
 	}
-	return q.EnqueueSync(ctx, call.AccountID, call.ID, in.syncAt(call, now))
+	return true, q.EnqueueSync(ctx, call.AccountID, call.ID, in.syncAt(call, now))
 }
 
 // syncAt is when the sync job should run: a hold after the call first became

@@ -36,11 +36,12 @@ func (q *queries) UpsertAccount(ctx context.Context, a *callbridge.Account) erro
 		return invalid("Unknown account status %q.", a.Status)
 	}
 	// Zero settings keep the stored ones (or store "{}" for a new account).
-	keep := a.Settings == (callbridge.Settings{})
 	settings, err := json.Marshal(a.Settings)
 	if err != nil {
 		return err
 	}
+	zero, _ := json.Marshal(callbridge.Settings{})
+	keep := string(settings) == string(zero)
 	row := q.tx.QueryRow(ctx, `
 		INSERT INTO accounts (kommo_id, subdomain, base_url, status, settings, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $6)
