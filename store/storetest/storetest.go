@@ -163,13 +163,13 @@ func testAccount(t *testing.T, s callbridge.Store) {
 	}
 	got, err = s.FindAccount(ctx, a.ID)
 	must(t, err)
-	if got.Subdomain != "acme2" || got.BaseURL != "https://acme2.kommo.com" || got.Settings != a.Settings {
+	if got.Subdomain != "acme2" || got.BaseURL != "https://acme2.kommo.com" || !reflect.DeepEqual(got.Settings, a.Settings) {
 		t.Fatalf("after update: %+v", got)
 	}
 	// Non-empty settings replace them.
 	b.Settings = callbridge.Settings{SourceName: "x"}
 	must(t, s.UpsertAccount(ctx, b))
-	if got, _ := s.FindAccount(ctx, a.ID); got.Settings != b.Settings {
+	if got, _ := s.FindAccount(ctx, a.ID); !reflect.DeepEqual(got.Settings, b.Settings) {
 		t.Fatalf("Settings=%+v, want %+v", got.Settings, b.Settings)
 	}
 
@@ -189,7 +189,7 @@ func testAccount(t *testing.T, s callbridge.Store) {
 
 	set := callbridge.Settings{Country: "MX", Language: "es", SourceName: "tel", UnsortedPipelineID: 77}
 	must(t, s.UpdateAccountSettings(ctx, c.ID, set))
-	if got, _ := s.FindAccount(ctx, c.ID); got.Settings != set {
+	if got, _ := s.FindAccount(ctx, c.ID); !reflect.DeepEqual(got.Settings, set) {
 		t.Fatalf("Settings=%+v, want %+v", got.Settings, set)
 	}
 	wantCode(t, s.UpdateAccountSettings(ctx, 9999, set), callbridge.ENOTFOUND)
