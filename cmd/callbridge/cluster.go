@@ -28,6 +28,7 @@ import (
 type clusterOptions struct {
 	Dir            string        // working directory for the SQLite file and key
 	DB             string        // "" = SQLite in Dir; or a postgres:// URL
+	DBSchema       string        // PostgreSQL schema
 	Hold           time.Duration // callbridge's hold after hang-up
 	Workers        int
 	KommoRPS       float64
@@ -130,7 +131,7 @@ func startCluster(ctx context.Context, o clusterOptions) (_ *cluster, err error)
 		db = filepath.Join(o.Dir, "callbridge.db")
 	}
 	cfg := Config{
-		Addr: cbAddr, PublicURL: cbURL, DB: db, SecretKey: "", SecretKeyFile: filepath.Join(o.Dir, "callbridge.key"),
+		Addr: cbAddr, PublicURL: cbURL, DB: db, DBSchema: o.DBSchema, SecretKey: "", SecretKeyFile: filepath.Join(o.Dir, "callbridge.key"),
 		KommoClientID: clientID, KommoClientSecret: clientSecret, KommoBaseURL: c.EmuURL,
 		KommoRPS: o.KommoRPS, KommoBatchWait: o.KommoBatchWait, Hold: o.Hold, Workers: o.Workers,
 		TwilioAPIBase: c.Sim.RecordingBase, RecordingHosts: "http://" + recLn.Addr().String(),

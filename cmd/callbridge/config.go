@@ -16,6 +16,7 @@ type Config struct {
 	Addr      string // listen address
 	PublicURL string // the URL providers and Kommo reach this server at
 	DB        string // SQLite path, or a postgres:// URL
+	DBSchema  string // PostgreSQL schema for callbridge's and River's tables; default the URL's search_path
 
 	SecretKey     string // base64 AES-256 key for secrets at rest (CALLBRIDGE_SECRET_KEY)
 	SecretKeyFile string // key file, created when missing; default next to the SQLite file
@@ -44,6 +45,7 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	str(&c.Addr, "addr", ":8080", "listen address")
 	str(&c.PublicURL, "public-url", "", "public base URL of this server; default http://localhost<addr>")
 	str(&c.DB, "db", "callbridge.db", "SQLite file path or postgres:// URL")
+	str(&c.DBSchema, "db-schema", "", "PostgreSQL schema (created if missing); default the URL's search_path")
 	str(&c.SecretKey, "secret-key", "", "base64 32-byte key encrypting secrets at rest")
 	str(&c.SecretKeyFile, "secret-key-file", "", "key file (created if missing); default <db>.key for SQLite")
 	str(&c.KommoClientID, "kommo-client-id", "", "Kommo integration id")

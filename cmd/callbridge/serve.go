@@ -121,7 +121,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 	if m.Config.Postgres() {
-		m.DB, err = postgres.Open(ctx, m.Config.DB, box, postgres.Options{Logger: m.Logger})
+		m.DB, err = postgres.Open(ctx, m.Config.DB, box, postgres.Options{Logger: m.Logger, Schema: m.Config.DBSchema})
 	} else {
 		m.DB, err = sqlite.Open(ctx, m.Config.DB, box, sqlite.Options{Logger: m.Logger})
 	}
@@ -170,7 +170,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		RecordingKey: recordingKey, Ready: m.DB.Ping, Metrics: m.Metrics.Handler(),
 		Logger: m.Logger,
 	}
-	if err := m.DB.Start(ctx); err != nil {
+	// The workers live until Close drains them, not until ctx ends: River
+	// stops its client when the start context is cancelled.
+	if err := m.DB.Start(context.WithoutCancel(ctx)); err != nil {
 		return err
 	}
 	if err := m.HTTP.Open(); err != nil {
@@ -244,7 +246,7 @@ func (c *MigrateCommand) Run(ctx context.Context, args []string) error {
 	}
 	var db interface{ Close() error }
 	if cfg.Postgres() {
-		db, err = postgres.Open(ctx, cfg.DB, box, postgres.Options{Logger: logger})
+		db, err = postgres.Open(ctx, cfg.DB, box, postgres.Options{Logger: logger, Schema: cfg.DBSchema})
 	} else {
 		db, err = sqlite.Open(ctx, cfg.DB, box, sqlite.Options{Logger: logger})
 	}
