@@ -34,6 +34,9 @@ func FuzzParseWebhook(f *testing.F) {
 		f.Add([]byte(s), "", true)
 		f.Add([]byte(s), "?bodySHA256=", true)
 		f.Add([]byte(s), "?x=1", false)
+		f.Add([]byte(s), "?cb_flow=c2c", true)
+		f.Add([]byte(s+"&DialCallSid=CA9&DialCallStatus=no-answer&DialCallDuration=3"), "?cb_step=dial&cb_cur=%2B14155550199&cb_agent=sip%3Aa%40b&cb_vm=1", true)
+		f.Add([]byte(s), "?cb_step=record", true)
 	}
 	c := twilio.New(twilio.Options{})
 	f.Fuzz(func(t *testing.T, body []byte, query string, sign bool) {

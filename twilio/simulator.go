@@ -18,9 +18,12 @@ import (
 )
 
 // Simulator plays Twilio's side of calls: it produces the signed webhooks
-// Twilio would send for a call (Requests), delivers them (Send), and serves
-// recording media the way api.twilio.com does (RecordingServer). Its fields
-// are read-only once it is in use; it is then safe for concurrent use.
+// Twilio would send for a call (Requests), delivers them (Send), serves
+// recording media the way api.twilio.com does (RecordingServer) and the REST
+// API of click-to-call and call history (APIServer, PlayPlacedCall), and
+// plays the legs a TwiML answer creates (Follow). Its exported fields are
+// read-only once it is in use; it is then safe for concurrent use. It must
+// not be copied after first use.
 type Simulator struct {
 	// AccountSID and AuthToken are the simulated account's credentials; use
 	// the same values in the callbridge connection.
@@ -39,6 +42,11 @@ type Simulator struct {
 	RecordingBase string
 	// HTTPClient sends requests. Default: a client with a 30 s timeout.
 	HTTPClient *http.Client
+	// AccountStatus is the status APIServer reports for the account:
+	// "active" (when empty), "suspended" or "closed".
+	AccountStatus string
+
+	state simState // placed calls and call log; see simulator_api.go
 }
 
 // CallSpec describes one simulated call.

@@ -67,8 +67,9 @@ var emptyTwiML = []byte(`<?xml version="1.0" encoding="UTF-8"?><Response/>`)
 //
 // The action request of a routed call's <Dial> (cb_step=dial in the URL, see
 // route) adds a second event for the leg the <Dial> created, from
-// DialCallSid and DialCallStatus, keyed like that leg's own status callback,
-// so the outcome is known even if the leg's callbacks were lost.
+// DialCallSid and DialCallStatus (Key "dial:" + DialCallSid + ":" + status,
+// OccurredAt the time the request arrived), so the outcome is known even if
+// the leg's callbacks were lost.
 //
 // Recording status callbacks (RecordingStatus present): only "completed"
 // becomes an EventRecording (RecordingID, RecordingURL as Twilio sent it,
@@ -79,7 +80,11 @@ var emptyTwiML = []byte(`<?xml version="1.0" encoding="UTF-8"?><Response/>`)
 // conn.TimeZone), or RecordingStartTime for recordings; Sequence from
 // SequenceNumber. Payload is the raw body: Twilio puts no credentials in it.
 //
-// The reply is 200 text/xml with an empty <Response/>.
+// The reply is 200 text/xml. It is an empty <Response/> for status and
+// recording callbacks. For the voice request of a new inbound call it is the
+// routing TwiML when req.Route is set (see route; an empty <Response/>
+// otherwise), and for the action requests of a routed call's <Dial> and
+// <Record> the next step of the routing.
 func (c *Connector) ParseWebhook(ctx context.Context, conn *callbridge.Connection, req *callbridge.WebhookRequest) ([]callbridge.CallEvent, *callbridge.WebhookReply, error) {
 	if conn == nil || req == nil {
 		return nil, nil, callbridge.Errorf(callbridge.EINVALID, "Missing webhook request.")
@@ -474,7 +479,12 @@ func (m *mapper) dialOutcome(callSid, parent string) (callbridge.CallEvent, bool
 	}
 	ev := m.base(callbridge.EventStatus, leg, callSid)
 	ev.Status = st
-	ev.Key = "status:" + leg + ":" + raw
+	// Its own key: the leg's callback with the same status carries the
+	// provider's Timestamp and SequenceNumber and must not be displaced by
+	// this less precise copy. The action request has no Timestamp; it is
+	// placed when it arrived.
+	ev.Key = "dial:" + leg + ":" + raw
+	ev.OccurredAt = m.received.UTC()
 	if cur := m.q.Get(queryCurrent); len(cur) <= maxAgentLen {
 		ev.Agent = callbridge.NormalizePhone(cur, "US")
 	}
