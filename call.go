@@ -251,6 +251,11 @@ func (c *Call) Fold(events []CallEvent) {
 		if c.Duration == 0 {
 			c.Duration = durParent
 		}
+		// Providers that report no duration (RingCentral's session events):
+		// the time from answer to hang-up.
+		if c.Duration == 0 && c.Ended && !c.AnsweredAt.IsZero() && c.EndedAt.After(c.AnsweredAt) {
+			c.Duration = int(c.EndedAt.Sub(c.AnsweredAt).Round(time.Second) / time.Second)
+		}
 	}
 }
 

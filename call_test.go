@@ -107,6 +107,16 @@ func TestFold(t *testing.T) {
 			t.Fatalf("loggable=%v endedAt=%v", c.Loggable(), c.EndedAt)
 		}
 	})
+	t.Run("DurationFromTimesWhenNotReported", func(t *testing.T) {
+		c := fold([]callbridge.CallEvent{
+			ev("c:answered", true, callbridge.StatusAnswered, 10, 0),
+			ev("c:completed", true, callbridge.StatusCompleted, 75, 0),
+			ev("p:completed", false, callbridge.StatusEnded, 75, 0),
+		})
+		if c.Duration != 65 {
+			t.Fatalf("duration=%d, want 65", c.Duration)
+		}
+	})
 	t.Run("LatestResultWins", func(t *testing.T) {
 		later := res
 		later.Key = "result:2"

@@ -26,6 +26,7 @@ type WebhookRequest struct {
 type WebhookReply struct {
 	Status      int // default 200
 	ContentType string
+	Header      http.Header // extra response headers (e.g. RingCentral's Validation-Token echo)
 	Body        []byte
 }
 

@@ -111,6 +111,11 @@ func writeReply(w nethttp.ResponseWriter, reply *callbridge.WebhookReply) {
 	if status == 0 {
 		status = nethttp.StatusOK
 	}
+	for k, vs := range reply.Header {
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
 	if reply.ContentType != "" {
 		w.Header().Set("Content-Type", reply.ContentType)
 	} else if len(reply.Body) > 0 {

@@ -158,8 +158,8 @@ func validHeaderToken(s string) bool {
 // The Validation-Token handshake: a request carrying a Validation-Token
 // header and an empty body is RingCentral checking the address while a
 // subscription is created. It returns no events and a 200 reply; the
-// Validation-Token header must be echoed in the response, which
-// EchoValidationToken does (callbridge.WebhookReply cannot carry headers).
+// Validation-Token header is echoed in the reply's headers (EchoValidationToken
+// does the same for a handler that cannot pass reply headers through).
 // A token that is not 1–512 visible ASCII characters is EINVALID.
 //
 // Every other request must carry a Verification-Token header equal, in
@@ -214,7 +214,9 @@ func (c *Connector) ParseWebhook(_ context.Context, conn *callbridge.Connection,
 		if !validHeaderToken(v) {
 			return nil, nil, callbridge.Errorf(callbridge.EINVALID, "Invalid %s header.", ValidationTokenHeader)
 		}
-		return nil, okReply(), nil
+		reply := okReply()
+		reply.Header = http.Header{ValidationTokenHeader: []string{v}}
+		return nil, reply, nil
 	}
 	want, err := VerificationToken(conn)
 	if err != nil {
