@@ -39,8 +39,14 @@ func NewLimiter(rps float64, burst int) Limiter {
 		interval: interval,
 		tau:      time.Duration(burst-1) * interval,
 		accounts: make(map[int64]time.Time),
+		window:   make([]time.Time, max(int(rps), 1)),
 	}
 }
+
+// windowSpan is the sliding window of the per-IP cap: slightly over Kommo's
+// one second, so that scheduling delays between our release and Kommo's
+// count do not add a request to one of Kommo's windows.
+const windowSpan = time.Second + 20*time.Millisecond
 
 // localLimiter implements the generic cell rate algorithm in its scheduling
 // form: each bucket keeps a theoretical arrival time (TAT); a request may go
@@ -54,6 +60,12 @@ type localLimiter struct {
 	ip       time.Time
 	accounts map[int64]time.Time
 	penalty  time.Time
+	// window holds the last ⌊rps⌋ release times for the IP (a ring; next is
+	// the oldest). No release may come within windowSpan of the release
+	// ⌊rps⌋ releases before it: at most ⌊rps⌋ requests in any window, one
+	// fewer than the GCRA alone would allow in a closed one-second window.
+	window []time.Time
+	next   int
 }
 
 // Wait implements Limiter.
@@ -100,12 +112,15 @@ func (l *localLimiter) slot(now time.Time, accountID int64) time.Time {
 	if accountID != 0 {
 		at = later(at, l.accounts[accountID].Add(-l.tau))
 	}
+	at = later(at, l.window[l.next].Add(windowSpan))
 	return later(at, l.penalty)
 }
 
 // commit takes the slot at from the buckets. l.mu is held.
 func (l *localLimiter) commit(at time.Time, accountID int64) {
 	l.ip = later(l.ip, at).Add(l.interval)
+	l.window[l.next] = at
+	l.next = (l.next + 1) % len(l.window)
 	if accountID == 0 {
 		return
 	}

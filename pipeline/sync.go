@@ -50,6 +50,8 @@ type SyncWorker struct {
 	OnSynced func(call *callbridge.Call, latency time.Duration)
 	Now      func() time.Time
 	Logger   *slog.Logger
+
+	recovery recovery
 }
 
 func (w *SyncWorker) now() time.Time {
@@ -87,7 +89,7 @@ func (w *SyncWorker) Work(ctx context.Context, job *river.Job[callbridge.SyncCal
 	if !call.Loggable() || call.Synced() {
 		return w.finish(ctx, job.ID, acct, call, nil)
 	}
-	rec, err := w.sync(ctx, acct, call)
+	rec, err := w.sync(ctx, acct, call, settledAt(job, call))
 	if err != nil {
 		return w.fail(ctx, acct, call, err)
 	}
@@ -169,7 +171,10 @@ func (w *SyncWorker) fail(ctx context.Context, acct *callbridge.Account, call *c
 
 // sync performs the Kommo writes the call needs and returns the new record.
 // It holds no transaction while it talks to Kommo.
-func (w *SyncWorker) sync(ctx context.Context, acct *callbridge.Account, call *callbridge.Call) (*callbridge.KommoRecord, error) {
+//
+// settled is when the outcome of the call's last create attempt was settled;
+// the attempt's effect is looked for only by a scan started after it.
+func (w *SyncWorker) sync(ctx context.Context, acct *callbridge.Account, call *callbridge.Call, settled time.Time) (*callbridge.KommoRecord, error) {
 	s := acct.Settings.WithDefaults()
 	link := w.link(acct, call)
 	lines := callbridge.NoteLines(call, s.Language, link)
@@ -180,7 +185,10 @@ func (w *SyncWorker) sync(ctx context.Context, acct *callbridge.Account, call *c
 	case callbridge.KommoUnmatched:
 		return &rec, nil
 	case callbridge.KommoIntent:
-		found, err := w.lookup(ctx, acct, call)
+		if wait := settled.Sub(w.now()); wait > 0 {
+			return nil, callbridge.Transient(callbridge.EUNAVAILABLE, wait, nil, "Waiting for an interrupted write to settle before looking for it.")
+		}
+		found, err := w.recovery.find(ctx, w.Kommo, acct, call, settled, w.now)
 		if err != nil {
 			return nil, err
 		}
@@ -325,71 +333,6 @@ func (w *SyncWorker) update(ctx context.Context, acct *callbridge.Account, call 
 	return &rec, nil
 }
 
-// lookup looks in Kommo for a note or incoming lead carrying the call's UID,
-// written by an attempt whose outcome was uncertain.
-func (w *SyncWorker) lookup(ctx context.Context, acct *callbridge.Account, call *callbridge.Call) (*callbridge.KommoRecord, error) {
-	found := func(entityType string, n *kommo.Note) *callbridge.KommoRecord {
-		return &callbridge.KommoRecord{State: callbridge.KommoWritten, EntityType: entityType, EntityID: n.EntityID,
-			NoteID: n.ID, Text: n.Params.CallResult, CallStatus: n.Params.CallStatus, Duration: n.Params.Duration,
-			Link: n.Params.Link, Attempt: call.Kommo.Attempt, IntentAt: call.Kommo.IntentAt}
-	}
-	if r := call.Result; r != nil && r.EntityType != "" && r.EntityID > 0 {
-		n, err := w.findNote(ctx, acct, r.EntityType, []int64{r.EntityID}, call.UID)
-		if err != nil || n != nil {
-			if n != nil {
-				return found(r.EntityType, n), nil
-			}
-			return nil, err
-		}
-	}
-	if callbridge.IsPhoneNumber(call.CustomerNumber) {
-		contacts, err := w.Kommo.SearchContacts(ctx, acct, call.CustomerNumber)
-		if err != nil {
-			return nil, err
-		}
-		var leads, cons, cos []int64
-		for _, c := range contacts {
-			cons = append(cons, c.ID)
-			leads = append(leads, c.LeadIDs...)
-			cos = append(cos, c.CompanyIDs...)
-		}
-		for _, set := range []struct {
-			typ string
-			ids []int64
-		}{{"leads", leads}, {"contacts", cons}, {"companies", cos}} {
-			if len(set.ids) == 0 {
-				continue
-			}
-			n, err := w.findNote(ctx, acct, set.typ, set.ids, call.UID)
-			if err != nil {
-				return nil, err
-			}
-			if n != nil {
-				return found(set.typ, n), nil
-			}
-		}
-	}
-	if call.Direction == callbridge.DirectionOutbound {
-		return nil, nil
-	}
-	for page := 1; page <= maxLookupPages; page++ {
-		items, err := w.Kommo.ListUnsorted(ctx, acct, kommo.UnsortedFilter{Category: "sip", Page: page, Limit: 250})
-		if err != nil {
-			return nil, err
-		}
-		for _, u := range items {
-			if (u.SourceUID == call.UID || u.Metadata.Uniq == call.UID) && len(u.LeadIDs) > 0 {
-				return &callbridge.KommoRecord{State: callbridge.KommoWritten, EntityType: "leads", EntityID: u.LeadIDs[0],
-					UnsortedUID: u.UID, Attempt: call.Kommo.Attempt, IntentAt: call.Kommo.IntentAt}, nil
-			}
-		}
-		if len(items) < 250 {
-			break
-		}
-	}
-	return nil, nil
-}
-
 // findNote returns the call note with params.uniq == uid on the entities, or nil.
 func (w *SyncWorker) findNote(ctx context.Context, acct *callbridge.Account, entityType string, ids []int64, uid string) (*kommo.Note, error) {
 	for page := 1; page <= maxLookupPages; page++ {
@@ -473,4 +416,17 @@ func (w *SyncWorker) link(acct *callbridge.Account, call *callbridge.Call) strin
 	}
 	tok := callbridge.SignRecordingToken(w.RecordingKey, acct.ID, call.ID, call.CreatedAt.Add(ttl))
 	return strings.TrimRight(w.PublicURL, "/") + "/rec/" + tok
+}
+
+// settledAt is when the outcome of the call's last create attempt was known:
+// the time River recorded that attempt's error, or — when the attempt ended
+// without one (the process died) — its start plus settleTime.
+func settledAt(job *river.Job[callbridge.SyncCallArgs], call *callbridge.Call) time.Time {
+	intent := call.Kommo.IntentAt
+	for i := len(job.Errors) - 1; i >= 0; i-- {
+		if at := job.Errors[i].At; !at.Before(intent) {
+			return at
+		}
+	}
+	return intent.Add(settleTime)
 }
