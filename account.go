@@ -41,6 +41,9 @@ type Settings struct {
 	// UnsortedPipelineID is the pipeline for incoming leads; 0 = Kommo's default.
 	UnsortedPipelineID int64 `json:"unsorted_pipeline_id,omitempty"`
 
+	// Routing configures smart forwarding of incoming calls.
+	Routing RoutingSettings `json:"routing"`
+
 	// Extensions maps Kommo user ids (as decimal strings) to the agent
 	// identity the provider uses for them (extension, number or SIP URI).
 	Extensions map[string]string `json:"extensions,omitempty"`
@@ -48,6 +51,18 @@ type Settings struct {
 	// Kommo user id (decimal string).
 	Widget WidgetPrefs            `json:"widget"`
 	Users  map[string]WidgetPrefs `json:"users,omitempty"`
+}
+
+// RoutingSettings configure smart forwarding: an incoming call rings the
+// extension of the caller's responsible manager in Kommo, then Fallback.
+type RoutingSettings struct {
+	// Disabled turns smart forwarding off: calls ring Fallback only.
+	Disabled bool `json:"disabled,omitempty"`
+	// Fallback is the agent to ring when no manager is found or the manager
+	// does not answer: a ring group, a default extension or a number.
+	Fallback string `json:"fallback,omitempty"`
+	// Voicemail records a message when nobody answers.
+	Voicemail bool `json:"voicemail,omitempty"`
 }
 
 // WidgetPrefs are the widget's per-account and per-user options from Kommo's

@@ -39,3 +39,11 @@ type InstallArgs struct {
 
 // Kind implements river.JobArgs.
 func (InstallArgs) Kind() string { return "install" }
+
+// MaintainArgs is the periodic job (run by the elected leader) that keeps
+// every connection healthy: it imports calls whose webhooks were lost from
+// providers' call history and renews webhook subscriptions.
+type MaintainArgs struct{}
+
+// Kind implements river.JobArgs.
+func (MaintainArgs) Kind() string { return "maintain" }

@@ -119,3 +119,10 @@ type RouteTarget struct {
 // synchronous; it answers within its own time box, falling back when Kommo is
 // slow.
 type Router func(ctx context.Context, req RouteRequest) RouteTarget
+
+// WebhookSubscriber is a provider whose webhooks must be subscribed and
+// renewed through its API (RingCentral). EnsureWebhook creates or renews the
+// subscription delivering to webhookURL; it is called periodically.
+type WebhookSubscriber interface {
+	EnsureWebhook(ctx context.Context, conn *Connection, webhookURL string) error
+}

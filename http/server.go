@@ -108,6 +108,22 @@ type Server struct {
 	// them behind operator authentication before exposing them.
 	Mounts map[string]nethttp.Handler
 
+	// Router, when set, gives each connection's webhooks a routing function
+	// for providers whose incoming-call webhook is synchronous (smart
+	// forwarding); see callbridge.WebhookRequest.Route.
+	Router func(conn *callbridge.Connection) callbridge.Router
+
+	// Kommo is the Kommo API the widget endpoints use to recognise
+	// administrators (settings, setup). Nil: those writes answer 503.
+	Kommo WidgetKommo
+	// Realtime is the widget's realtime channel (NewRealtime). Nil: the
+	// ticket and WebSocket endpoints answer 503.
+	Realtime *Realtime
+	// CallLists stores the widget's call lists. Nil: Store is used when it
+	// implements callbridge.CallListStore; otherwise the call list endpoints
+	// answer 503.
+	CallLists callbridge.CallListStore
+
 	// Logger receives the access log and errors (default slog.Default()).
 	Logger *slog.Logger
 	// Now returns the current time (default time.Now).
@@ -117,6 +133,7 @@ type Server struct {
 	ln     net.Listener
 	server *nethttp.Server
 	client *nethttp.Client
+	admins adminCache
 }
 
 func (s *Server) now() time.Time {
@@ -170,6 +187,7 @@ func (s *Server) Handler() nethttp.Handler {
 	mux.Handle("GET /api/widget/calls/{uid}", s.widget(s.handleGetCall))
 	mux.Handle("POST /api/widget/connections", s.widget(s.handleCreateConnection))
 	mux.Handle("GET /api/widget/connections", s.widget(s.handleListConnections))
+	s.registerWidgetRoutes(mux)
 	mux.Handle("/api/widget/", s.cors(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
 		Error(w, r, callbridge.Errorf(callbridge.ENOTFOUND, "No such endpoint."))
 	})))

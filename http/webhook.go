@@ -73,6 +73,9 @@ func (s *Server) handleWebhook(w nethttp.ResponseWriter, r *nethttp.Request) {
 		Body:       body,
 		ReceivedAt: receivedAt,
 	}
+	if s.Router != nil {
+		req.Route = s.Router(conn)
+	}
 	events, reply, err := connector.ParseWebhook(ctx, conn, req)
 	if err != nil {
 		if callbridge.ErrorCode(err) == callbridge.EINTERNAL {

@@ -185,3 +185,9 @@ func expiry(s *subscriptionInfo, now time.Time) time.Time {
 	}
 	return now
 }
+
+// EnsureWebhook implements callbridge.WebhookSubscriber.
+func (c *Connector) EnsureWebhook(ctx context.Context, conn *callbridge.Connection, webhookURL string) error {
+	_, err := c.EnsureSubscription(ctx, conn, webhookURL)
+	return err
+}

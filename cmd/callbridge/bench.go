@@ -42,7 +42,9 @@ import (
 // emulator, callbridge and the Twilio simulator in this process, so the load
 // generator shares the CPU with the server; see docs/benchmarks.md.
 type BenchCommand struct {
-	Out io.Writer // default os.Stdout
+	Out io.Writer // the report; default os.Stdout
+	// Progress receives progress lines; default Out, or os.Stderr with --json.
+	Progress io.Writer
 }
 
 // benchOptions are the flags of `callbridge bench`.
@@ -61,6 +63,7 @@ type benchOptions struct {
 	Contacts      int
 	Seed          uint64
 	SyncTimeout   time.Duration
+	IngestOnly    bool
 	JSON          bool
 	Keep          bool
 	Verbose       bool
@@ -82,6 +85,7 @@ func (o *benchOptions) flags(fs *flag.FlagSet) {
 	fs.IntVar(&o.Contacts, "contacts", 50, "seeded Kommo numbers per category (lead, contact, customer, …)")
 	fs.Uint64Var(&o.Seed, "seed", 1, "random seed: the same seed sends the same calls")
 	fs.DurationVar(&o.SyncTimeout, "sync-timeout", 10*time.Minute, "how long to wait for every call to reach Kommo")
+	fs.BoolVar(&o.IngestOnly, "ingest-only", false, "stop after the flood: measure ingest, not Kommo (much shorter runs)")
 	fs.BoolVar(&o.JSON, "json", false, "print the report as JSON")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the SQLite directory or PostgreSQL schema afterwards")
 	fs.BoolVar(&o.Verbose, "v", false, "log callbridge's warnings")
@@ -124,8 +128,12 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 	if out == nil {
 		out = os.Stdout
 	}
-	progress := io.Writer(os.Stderr)
-	if !o.JSON {
+	progress := c.Progress
+	switch {
+	case progress != nil:
+	case o.JSON:
+		progress = os.Stderr
+	default:
 		progress = out
 	}
 	rep, err := runBench(ctx, o, progress)
@@ -150,7 +158,7 @@ type benchReport struct {
 	Database string       `json:"database"`
 	Options  benchSummary `json:"options"`
 	Ingest   ingestResult `json:"ingest"`
-	Kommo    kommoResult  `json:"kommo"`
+	Kommo    *kommoResult `json:"kommo,omitempty"` // nil with --ingest-only
 	Problems []string     `json:"problems,omitempty"`
 }
 
@@ -177,6 +185,12 @@ type ingestResult struct {
 	PerSec   float64 `json:"events_per_sec"` // acknowledged webhooks per second
 	Latency  latency `json:"ack_latency"`
 	FirstErr string  `json:"first_error,omitempty"`
+	// CPUPerEvent is this process's CPU time (server, sender and emulator
+	// together) per webhook during the flood, in milliseconds; OtherCores is
+	// how many cores other processes (other work on the machine, and the
+	// PostgreSQL server) kept busy meanwhile, on average. Linux only.
+	CPUPerEvent float64 `json:"cpu_ms_per_event,omitempty"`
+	OtherCores  float64 `json:"other_processes_cores,omitempty"`
 }
 
 // kommoResult is what reached the Kommo emulator.
@@ -294,15 +308,30 @@ func runBench(ctx context.Context, o benchOptions, progress io.Writer) (*benchRe
 	if err != nil {
 		return nil, err
 	}
+	cpu0 := readCPU()
 	start := time.Now()
 	results := flood(ctx, cl, seq, o.Concurrency, o.Rate)
 	end := time.Now()
+	cpu1 := readCPU()
 	stopProfile()
 	rep.Ingest = ingestSummary(results, start, end)
+	if cpu0.ok && cpu1.ok && len(seq) > 0 {
+		self := float64(cpu1.self-cpu0.self) / clockTicks // seconds
+		others := (float64(cpu1.busy) - float64(cpu0.busy) - float64(cpu1.self-cpu0.self)) / clockTicks
+		rep.Ingest.CPUPerEvent = math.Round(self/float64(len(seq))*1e5) / 100
+		rep.Ingest.OtherCores = math.Round(max(others, 0)/end.Sub(start).Seconds()*100) / 100
+	}
 	if rep.Ingest.Refused > 0 {
 		rep.Problems = append(rep.Problems, fmt.Sprintf("%d webhooks refused; first: %s", rep.Ingest.Refused, rep.Ingest.FirstErr))
 	}
 
+	if o.IngestOnly {
+		fmt.Fprintf(progress, "Acknowledged %d webhooks in %.1f s.\n", rep.Ingest.Acked, rep.Ingest.Seconds)
+		if rep.Ingest.Refused > 0 {
+			return rep, fmt.Errorf("%d of %d webhooks were refused", rep.Ingest.Refused, rep.Ingest.Sent)
+		}
+		return rep, nil
+	}
 	fmt.Fprintf(progress, "Acknowledged %d webhooks in %.1f s. Waiting for callbridge to bring Kommo up to date…\n",
 		rep.Ingest.Acked, rep.Ingest.Seconds)
 	waitErr := cl.waitSynced(ctx, plans, o.SyncTimeout)
@@ -322,7 +351,8 @@ func runBench(ctx context.Context, o benchOptions, progress io.Writer) (*benchRe
 	if err != nil {
 		return rep, err
 	}
-	rep.Kommo = kommoSummary(vr, calls, plans, seq, results, poller, o.Hold)
+	k := kommoSummary(vr, calls, plans, seq, results, poller, o.Hold)
+	rep.Kommo = &k
 	rep.Kommo.SyncedAfterSec = math.Round(synced.Sub(end).Seconds()*100) / 100
 	for _, v := range vr.Verdicts {
 		if v.Problem != "" && len(rep.Problems) < 10 {
@@ -541,12 +571,13 @@ func flood(ctx context.Context, cl *cluster, seq []benchEvent, concurrency int, 
 }
 
 func ingestSummary(results []sendResult, start, end time.Time) ingestResult {
-	r := ingestResult{Sent: len(results), Seconds: math.Round(end.Sub(start).Seconds()*1000) / 1000}
+	r := ingestResult{Seconds: math.Round(end.Sub(start).Seconds()*1000) / 1000}
 	lat := make([]time.Duration, 0, len(results))
 	for _, x := range results {
 		if x.start.IsZero() {
 			continue // never sent (cancelled)
 		}
+		r.Sent++
 		lat = append(lat, x.latency)
 		if x.err == nil {
 			r.Acked++
@@ -626,8 +657,8 @@ func kommoSummary(vr *report, calls map[string]*callbridge.Call, plans []*callPl
 }
 
 // notePoller records when each call note first appears in the emulator, by
-// looking at its state; the interval adapts so that looking costs at most
-// about a tenth of one core.
+// looking at its state every 50 ms, or up to 250 ms when a look is slow (a
+// large state), so that looking costs about a tenth of one core at most.
 type notePoller struct {
 	emu     *sandbox.Emulator
 	account int64
@@ -643,7 +674,7 @@ func (p *notePoller) run(ctx context.Context) {
 	for {
 		t := time.Now()
 		p.poll()
-		interval = max(50*time.Millisecond, 10*time.Since(t))
+		interval = min(max(50*time.Millisecond, 10*time.Since(t)), 250*time.Millisecond)
 		select {
 		case <-ctx.Done():
 			return
@@ -682,6 +713,63 @@ func (p *notePoller) firstSeen(uniq string) (time.Time, bool) {
 	defer p.mu.Unlock()
 	t, ok := p.seen[uniq]
 	return t, ok
+}
+
+// clockTicks is Linux's USER_HZ, the unit of /proc CPU times.
+const clockTicks = 100
+
+// cpuSample is CPU time so far, in clock ticks: this process's, and the whole
+// machine's busy time (all cores).
+type cpuSample struct {
+	self, busy uint64
+	ok         bool
+}
+
+// readCPU reads /proc/self/stat and /proc/stat; ok is false elsewhere.
+func readCPU() cpuSample {
+	var s cpuSample
+	stat, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		return s
+	}
+	// Fields after the command name (which may hold spaces) start at state;
+	// utime and stime are the 14th and 15th fields of the whole line.
+	i := strings.LastIndexByte(string(stat), ')')
+	if i < 0 {
+		return s
+	}
+	f := strings.Fields(string(stat)[i+1:])
+	if len(f) < 13 {
+		return s
+	}
+	var ut, st uint64
+	if _, err := fmt.Sscan(f[11], &ut); err != nil {
+		return s
+	}
+	if _, err := fmt.Sscan(f[12], &st); err != nil {
+		return s
+	}
+	all, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return s
+	}
+	line, _, _ := strings.Cut(string(all), "\n")
+	fields := strings.Fields(line)
+	if len(fields) < 8 || fields[0] != "cpu" {
+		return s
+	}
+	// user nice system idle iowait irq softirq steal…: busy is all but idle and iowait.
+	for j, v := range fields[1:] {
+		var n uint64
+		if _, err := fmt.Sscan(v, &n); err != nil {
+			return s
+		}
+		if j != 3 && j != 4 && j < 8 {
+			s.busy += n
+		}
+	}
+	s.self, s.ok = ut+st, true
+	return s
 }
 
 // startProfile starts a CPU profile into file ("" = none) and returns the
@@ -843,8 +931,19 @@ func (r *benchReport) print(out io.Writer) {
 	fmt.Fprintf(tw, "  acknowledged 2xx\t%d of %d\n", in.Acked, in.Sent)
 	fmt.Fprintf(tw, "  throughput\t%.0f events/s (%.2f s)\n", in.PerSec, in.Seconds)
 	fmt.Fprintf(tw, "  ack latency\t%s\n", in.Latency.ms())
+	if in.CPUPerEvent > 0 {
+		fmt.Fprintf(tw, "  CPU\t%.2f ms per webhook in this process (server + sender + emulator); other processes busy %.2f cores\n",
+			in.CPUPerEvent, in.OtherCores)
+	}
 
 	k := r.Kommo
+	if k == nil {
+		for _, p := range r.Problems {
+			fmt.Fprintf(tw, "PROBLEM\t%s\n", p)
+		}
+		tw.Flush()
+		return
+	}
 	fmt.Fprintf(tw, "\nKOMMO\t\n")
 	fmt.Fprintf(tw, "  calls in Kommo\t%d of %d logged, %d not loggable (outgoing to unknown numbers), %d wrong\n",
 		k.Logged, k.Calls, k.NotLogged, k.Wrong)

@@ -51,6 +51,9 @@ type cluster struct {
 	Account        *callbridge.Account
 	ConnectionID   int64
 
+	// Logf, when set, receives progress lines (e.g. t.Logf).
+	Logf func(format string, args ...any)
+
 	client  *http.Client
 	servers []*http.Server
 }

@@ -33,6 +33,7 @@ type Config struct {
 
 	TwilioAPIBase  string
 	RecordingHosts string // extra comma-separated provider hosts recordings may come from (simulators)
+	ConnectorsDir  string // operators' declarative connector files (*.xml)
 
 	LogFormat string // json or text
 	LogLevel  string // debug, info, warn, error
@@ -58,6 +59,7 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.Workers, "workers", envInt("workers", 20), "concurrent sync jobs (env CALLBRIDGE_WORKERS)")
 	str(&c.TwilioAPIBase, "twilio-api-base", "https://api.twilio.com", "Twilio API base URL")
 	str(&c.RecordingHosts, "recording-hosts", "", "extra provider hosts recordings may be fetched from (comma-separated; for simulators)")
+	str(&c.ConnectorsDir, "connectors-dir", "", "directory of declarative connector files (*.xml) to load besides the built-in ones")
 	str(&c.LogFormat, "log-format", "json", "log format: json or text")
 	str(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 }

@@ -91,6 +91,7 @@ func newTestCluster(t *testing.T, b backend, o clusterOptions) *cluster {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close(context.Background()) })
+	c.Logf = t.Logf
 	return c
 }
 

@@ -265,6 +265,7 @@ func (c *cluster) calls(ctx context.Context) (map[string]*callbridge.Call, error
 // waitSynced waits until every loggable call's latest version is in Kommo.
 func (c *cluster) waitSynced(ctx context.Context, plans []*callPlan, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
+	lastLog := time.Now()
 	for {
 		calls, err := c.calls(ctx)
 		if err != nil {
@@ -281,6 +282,12 @@ func (c *cluster) waitSynced(ctx context.Context, plans []*callPlan, timeout tim
 		}
 		if pending == 0 {
 			return nil
+		}
+		if c.Logf != nil && time.Since(lastLog) > 10*time.Second {
+			lastLog = time.Now()
+			st := c.Emu.Stats()
+			c.Logf("waiting: %d calls not yet in Kommo; %d Kommo requests so far (%s), %d×429; e.g. %s state=%q v%d/%d err=%q",
+				pending, requestsTo(st), endpointSummary(st), st.TooManyRequests, example.UID, example.Kommo.State, example.Version, example.Kommo.SyncedVersion, example.Kommo.LastError)
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%d calls not in Kommo after %s; e.g. %s (state %q, version %d, synced %d, last error %q)",
@@ -437,4 +444,29 @@ func asInt(v any) int {
 		return int(n)
 	}
 	return 0
+}
+
+// endpointSummary lists request counts by endpoint, largest first.
+func endpointSummary(st sandbox.Stats) string {
+	type kv struct {
+		k string
+		n int
+	}
+	var out []kv
+	for ep, byStatus := range st.Requests {
+		n := 0
+		for _, c := range byStatus {
+			n += c
+		}
+		out = append(out, kv{ep, n})
+	}
+	slices.SortFunc(out, func(a, b kv) int { return b.n - a.n })
+	var parts []string
+	for i, e := range out {
+		if i == 6 {
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s=%d", e.k, e.n))
+	}
+	return strings.Join(parts, ", ")
 }

@@ -23,7 +23,10 @@ import (
 	"callbridge/secret"
 	"callbridge/sqlite"
 	"callbridge/store"
+	"callbridge/declarative"
+	"callbridge/ringcentral"
 	"callbridge/twilio"
+	"callbridge/zenvia"
 )
 
 // ServeCommand runs the server.
@@ -155,15 +158,24 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Store: m.DB, Kommo: m.Kommo, PublicURL: m.Config.PublicURL, RecordingKey: recordingKey,
 		Logger: m.Logger, OnSynced: func(_ *callbridge.Call, d time.Duration) { m.Metrics.ObserveSync(d) },
 	}
+	connectors, err := m.connectors()
+	if err != nil {
+		return err
+	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, m.Sync)
 	river.AddWorker(workers, &pipeline.InstallWorker{Store: m.DB, Kommo: m.Kommo, Logger: m.Logger})
-	if err := m.DB.ConfigureJobs(store.JobConfig{Workers: workers, MaxWorkers: m.Config.Workers}); err != nil {
+	river.AddWorker(workers, &pipeline.MaintainWorker{Store: m.DB, Ingester: m.Ingester, Connectors: connectors,
+		PublicURL: m.Config.PublicURL, Logger: m.Logger})
+	periodic := []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(pipeline.MaintainInterval),
+		func() (river.JobArgs, *river.InsertOpts) { return callbridge.MaintainArgs{}, nil }, nil)}
+	if err := m.DB.ConfigureJobs(store.JobConfig{Workers: workers, MaxWorkers: m.Config.Workers, PeriodicJobs: periodic}); err != nil {
 		return err
 	}
+	router := &pipeline.Router{Store: m.DB, Kommo: m.Kommo, Logger: m.Logger}
 
-	connectors := m.connectors()
 	m.HTTP = &cbhttp.Server{
+		Router: router.For,
 		Addr: m.Config.Addr, PublicURL: m.Config.PublicURL,
 		Store: m.DB, Connectors: connectors, Ingester: m.Ingester,
 		ClientID: m.Config.KommoClientID, ClientSecret: m.Config.KommoClientSecret,
@@ -184,22 +196,47 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	return nil
 }
 
-func (m *Main) connectors() map[string]callbridge.Connector {
+// connectors builds every provider connector: the code connectors, the
+// built-in declarative ones, the operator's files, and Main.Connectors (which
+// override by name).
+func (m *Main) connectors() (map[string]callbridge.Connector, error) {
 	var hosts []string
 	for _, h := range strings.Split(m.Config.RecordingHosts, ",") {
 		if h = strings.TrimSpace(h); h != "" {
 			hosts = append(hosts, h)
 		}
 	}
-	tw := twilio.Options{APIBase: m.Config.TwilioAPIBase}
-	if len(hosts) > 0 {
-		tw.RecordingHosts = append([]string{twilio.DefaultRecordingHost}, hosts...)
+	with := func(defaults ...string) []string {
+		if len(hosts) == 0 {
+			return nil // the connector's own defaults
+		}
+		return append(append([]string(nil), defaults...), hosts...)
 	}
-	cs := map[string]callbridge.Connector{"twilio": twilio.New(tw)}
+	cs := map[string]callbridge.Connector{
+		"twilio":      twilio.New(twilio.Options{APIBase: m.Config.TwilioAPIBase, RecordingHosts: with(twilio.DefaultRecordingHost)}),
+		"ringcentral": ringcentral.New(ringcentral.Options{MediaHosts: with(ringcentral.DefaultMediaHost)}),
+		"zenvia":      zenvia.New(zenvia.Options{RecordingHosts: with(zenvia.DefaultRecordingHosts...)}),
+	}
+	opts := declarative.Options{RecordingHosts: hosts}
+	for name, d := range declarative.Builtins() {
+		if _, code := cs[name]; !code {
+			cs[name] = d.Connector(opts)
+		}
+	}
+	if m.Config.ConnectorsDir != "" {
+		own, err := declarative.LoadDir(m.Config.ConnectorsDir)
+		if err != nil {
+			return nil, fmt.Errorf("connectors in %s: %w", m.Config.ConnectorsDir, err)
+		}
+		for name, d := range own {
+			m.Logger.Info("loaded connector file", "provider", name, "source", d.Source)
+			cs[name] = d.Connector(opts) // the operator's choice wins over a built-in
+		}
+	}
 	for name, c := range m.Connectors {
 		cs[name] = c
 	}
-	return cs
+	return cs, nil
 }
 
 // Close stops serving HTTP, drains the job workers and closes the database.
