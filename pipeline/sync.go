@@ -201,16 +201,17 @@ func (w *SyncWorker) sync(ctx context.Context, acct *callbridge.Account, call *c
 			return w.update(ctx, acct, call, *found, lines, link)
 		}
 	}
-	prior := rec.State
+	prior, priorAt := rec.State, rec.IntentAt
 	attempt, err := w.markIntent(ctx, acct, call)
 	if err != nil {
 		return nil, err
 	}
 	created, err := w.create(ctx, acct, call, s, lines, link)
 	if err != nil {
-		if callbridge.ErrorKind(err) == callbridge.KindTransient && prior == callbridge.KommoNone {
-			// Nothing was applied: no need to look in Kommo next time.
-			w.clearIntent(ctx, acct, call, attempt)
+		if callbridge.ErrorKind(err) == callbridge.KindTransient {
+			// Nothing was applied: the call is as uncertain as before this
+			// attempt (not at all, or about an earlier attempt).
+			w.restoreIntent(ctx, acct, call, attempt, prior, priorAt)
 		}
 		return nil, err
 	}
@@ -371,8 +372,9 @@ func (w *SyncWorker) markIntent(ctx context.Context, acct *callbridge.Account, c
 	return attempt, err
 }
 
-// clearIntent undoes markIntent after a create that certainly did not apply.
-func (w *SyncWorker) clearIntent(ctx context.Context, acct *callbridge.Account, call *callbridge.Call, attempt int) {
+// restoreIntent undoes markIntent after a create that certainly did not
+// apply, putting back the state and intent time from before the attempt.
+func (w *SyncWorker) restoreIntent(ctx context.Context, acct *callbridge.Account, call *callbridge.Call, attempt int, state callbridge.KommoState, intentAt time.Time) {
 	err := w.Store.InTx(ctx, func(q callbridge.Queries) error {
 		c, err := q.LockCallByID(ctx, acct.ID, call.ID)
 		if err != nil {
@@ -381,11 +383,11 @@ func (w *SyncWorker) clearIntent(ctx context.Context, acct *callbridge.Account, 
 		if c.Kommo.State != callbridge.KommoIntent || c.Kommo.Attempt != attempt {
 			return nil
 		}
-		c.Kommo.State = callbridge.KommoNone
+		c.Kommo.State, c.Kommo.IntentAt = state, intentAt
 		return q.UpdateCall(ctx, c)
 	})
 	if err != nil {
-		w.log().Warn("could not clear write intent", "call_id", call.ID, "error", err)
+		w.log().Warn("could not restore the write intent", "call_id", call.ID, "error", err)
 	}
 }
 
