@@ -179,8 +179,8 @@ func TestNotes(t *testing.T) {
 
 func TestGetNoteNotFound(t *testing.T) {
 	e := newEnv(t, nil)
-	e.f.handle("GET /api/v4/contacts/notes/{id}", func(w http.ResponseWriter, r *http.Request) {
-		problemJSON(w, 404, `{"title":"Not Found","type":"https://httpstatus.es/404","status":404,"detail":"Note not found"}`)
+	e.f.handle("GET /api/v4/contacts/notes", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNoContent) // Kommo's empty list
 	})
 	_, err := e.c.GetNote(t.Context(), e.acct, "contacts", 5)
 	if ce := asErr(t, err); ce.Code != callbridge.ENOTFOUND || ce.Kind != callbridge.KindPermanent {

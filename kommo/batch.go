@@ -14,11 +14,14 @@ import (
 //
 // A caller whose context ends before its batch is sent is withdrawn from it
 // (its write never happens: KindTransient); after the batch was sent it gets
-// KindUncertain, since the write may have been applied.
+// KindUncertain, since the write may have been applied. A batcher of reads
+// (see newReadBatcher) answers KindTransient in both cases: a read changes
+// nothing.
 type batcher[I, O any] struct {
 	size  int
 	wait  time.Duration
 	flush flushFunc[I, O]
+	reads bool // the batched requests change nothing in Kommo
 
 	mu   sync.Mutex
 	open map[batchKey]*batch[I, O]
@@ -62,6 +65,23 @@ func newBatcher[I, O any](size int, wait time.Duration, flush flushFunc[I, O]) *
 	return &batcher[I, O]{size: size, wait: wait, flush: flush, open: make(map[batchKey]*batch[I, O])}
 }
 
+// newReadBatcher is newBatcher for requests that change nothing: no outcome
+// of theirs is ever KindUncertain.
+func newReadBatcher[I, O any](size int, wait time.Duration, flush flushFunc[I, O]) *batcher[I, O] {
+	b := newBatcher(size, wait, flush)
+	b.reads = true
+	return b
+}
+
+// unknown is the error of an item whose request was sent but whose outcome
+// the caller will not learn.
+func (b *batcher[I, O]) unknown(err error, msg string) error {
+	if b.reads {
+		return callbridge.Transient(callbridge.EUNAVAILABLE, 0, err, "%s", msg)
+	}
+	return callbridge.Uncertain(err, "%s", msg)
+}
+
 // do adds in to the open batch for (acct, kind) and waits for its outcome.
 func (b *batcher[I, O]) do(ctx context.Context, acct *callbridge.Account, kind string, in I) (O, error) {
 	it := &batchItem[I, O]{ctx: ctx, in: in, done: make(chan struct{})}
@@ -100,7 +120,7 @@ func (b *batcher[I, O]) do(ctx context.Context, acct *callbridge.Account, kind s
 	var zero O
 	if bt.sent {
 		b.mu.Unlock()
-		return zero, callbridge.Uncertain(ctx.Err(), "kommo: gave up waiting for a sent request")
+		return zero, b.unknown(ctx.Err(), "kommo: gave up waiting for a sent request")
 	}
 	for i, x := range bt.items {
 		if x == it {
@@ -197,7 +217,7 @@ func (b *batcher[I, O]) run(bt *batch[I, O]) {
 		case i < len(outs):
 			it.res = outs[i]
 		default:
-			it.res = outcome[O]{err: callbridge.Uncertain(nil, "kommo: no outcome for a batched item")}
+			it.res = outcome[O]{err: b.unknown(nil, "kommo: no outcome for a batched item")}
 		}
 		close(it.done)
 	}

@@ -1,8 +1,8 @@
 // Package kommo is callbridge's client for the Kommo (amoCRM) API v4: OAuth
 // install and single-flight token refresh, a rate limiter that keeps the
 // egress IP under Kommo's 7 requests per second, batching of call and note
-// writes, and errors whose Kind drives the exactly-once protocol of the sync
-// worker (permanent, transient or uncertain).
+// writes and of note reads, and errors whose Kind drives the exactly-once
+// protocol of the sync worker (permanent, transient or uncertain).
 //
 // Every API method takes the *callbridge.Account it acts for: the account's
 // base URL, its stored OAuth pair and its share of the rate limit.
@@ -62,10 +62,11 @@ type Config struct {
 	// requests in any one-second window from this process.
 	Limiter Limiter
 	// BatchSize is the most items sent in one POST /api/v4/calls or PATCH
-	// notes array. Default 50, at most 250.
+	// notes array, and the most note ids read by one GET of notes
+	// (GetNote). Default 50, at most 250.
 	BatchSize int
-	// BatchWait is how long the first item of a batch waits for company
-	// before the batch is sent. Default 200 ms.
+	// BatchWait is how long the first item of a batch (AddCall, UpdateNote,
+	// GetNote) waits for company before the batch is sent. Default 200 ms.
 	BatchWait time.Duration
 	// RefreshBefore: an access token that expires within this duration is
 	// refreshed before use. Default 5 minutes.
@@ -106,9 +107,10 @@ type Client struct {
 	tokCache map[int64]*callbridge.Token // cached pairs by account
 	flights  map[int64]*flight           // in-process refreshes by account
 
-	calls    *batcher[CallInput, *CallCreated]
-	notes    *batcher[NoteUpdate, struct{}]
-	contacts contactCache
+	calls     *batcher[CallInput, *CallCreated]
+	notes     *batcher[NoteUpdate, struct{}]
+	noteReads *batcher[int64, *Note]
+	contacts  contactCache
 }
 
 // NewClient returns a client that reads and rotates OAuth pairs in tokens.
@@ -166,6 +168,7 @@ func NewClient(cfg Config, tokens TokenStore) *Client {
 	}
 	c.calls = newBatcher(cfg.BatchSize, cfg.BatchWait, c.flushCalls)
 	c.notes = newBatcher(cfg.BatchSize, cfg.BatchWait, c.flushNoteUpdates)
+	c.noteReads = newReadBatcher(cfg.BatchSize, cfg.BatchWait, c.flushNoteReads)
 	c.contacts.init()
 	return c
 }

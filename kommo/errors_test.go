@@ -216,15 +216,15 @@ func TestOnRequestReportsRouteTemplates(t *testing.T) {
 			seen = append(seen, endpoint+" "+http.StatusText(status))
 		}
 	})
-	e.f.handle("GET /api/v4/contacts/notes/{id}", func(w http.ResponseWriter, r *http.Request) {
-		halJSON(w, 200, `{"id":31,"entity_id":5,"note_type":"call_in","params":{"uniq":"u","duration":"12"},"created_at":1700000000}`)
+	e.f.handle("GET /api/v4/contacts/notes", func(w http.ResponseWriter, r *http.Request) {
+		halJSON(w, 200, `{"_embedded":{"notes":[{"id":31,"entity_id":5,"note_type":"call_in","params":{"uniq":"u","duration":"12"},"created_at":1700000000}]}}`)
 	})
 	if _, err := e.c.GetNote(t.Context(), e.acct, "contacts", 31); err != nil {
 		t.Fatal(err)
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(seen) != 1 || seen[0] != "GET /api/v4/{entity_type}/notes/{id} OK" {
+	if len(seen) != 1 || seen[0] != "GET /api/v4/{entity_type}/notes OK" {
 		t.Errorf("OnRequest saw %v", seen)
 	}
 }

@@ -130,7 +130,7 @@ type refreshState struct {
 // checks, POST /api/v4/calls with entity-not-found semantics, problem+json
 // errors. Tests add routes with handle.
 type fakeKommo struct {
-	t   *testing.T
+	t   testing.TB
 	srv *httptest.Server
 	mux *http.ServeMux
 
@@ -155,7 +155,7 @@ type fakeKommo struct {
 	expiresIn   int
 }
 
-func newFake(t *testing.T) *fakeKommo {
+func newFake(t testing.TB) *fakeKommo {
 	t.Helper()
 	f := &fakeKommo{
 		t: t, mux: http.NewServeMux(),
@@ -455,7 +455,7 @@ func baseConfig(f *fakeKommo) kommo.Config {
 }
 
 // newEnv installs testAccount with a fresh pair; mod adjusts the config.
-func newEnv(t *testing.T, mod func(*kommo.Config)) *env {
+func newEnv(t testing.TB, mod func(*kommo.Config)) *env {
 	t.Helper()
 	f := newFake(t)
 	store := newMemStore()

@@ -3,10 +3,10 @@ package kommo
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"callbridge"
@@ -117,13 +117,77 @@ func paramsBody(noteType string, p NoteParams) map[string]any {
 	return m
 }
 
+// NotesOrder sorts a notes list: Kommo's order[id] or order[updated_at],
+// ascending or descending.
+type NotesOrder string
+
+// Orders of NotesFilter.Order.
+const (
+	NotesByIDAsc       NotesOrder = "id asc"          // order[id]=asc
+	NotesByIDDesc      NotesOrder = "id desc"         // order[id]=desc
+	NotesByUpdatedAsc  NotesOrder = "updated_at asc"  // order[updated_at]=asc: oldest edit first
+	NotesByUpdatedDesc NotesOrder = "updated_at desc" // order[updated_at]=desc: latest edit first
+)
+
 // NotesFilter selects notes of one entity type; empty fields do not filter.
+//
+// The update-time window and the orders are those of Kommo's notes lists
+// (GET /api/v4/{entity_type}/notes and …/{entity_id}/notes):
+// filter[updated_at][from] and filter[updated_at][to] in unix seconds, and
+// order[updated_at] or order[id] = asc|desc. Sources: Kommo's API reference,
+// developers.kommo.com/reference/notes-by-entity-id ("Filter by the note edit
+// date … notes edited after / before the timestamp"; "List elements sorting")
+// and its "List Notes by Entity Type" page, which names the parameters
+// filter[updated_at][from|to], order[updated_at] and order[id]; Kommo's PHP
+// SDK (amocrm/amocrm-api-php, Filters/NotesFilter.php) sends the same
+// filter[updated_at] range and order[field]=direction. Kommo does not say
+// whether the bounds are inclusive: allow a second or more of margin.
+//
+// Paging a window ordered by updated_at is not stable while notes change:
+// a note edited between two pages moves to the end and can be skipped or
+// seen twice. To read a whole window, page with NotesByUpdatedAsc and, when a
+// page is full, continue with UpdatedFrom set to the last updated_at seen
+// (page 1 again), dropping ids already seen; or page with NotesByIDAsc.
 type NotesFilter struct {
-	EntityIDs []int64
-	IDs       []int64
-	NoteTypes []string
-	Page      int // from 1; 0 = first page
-	Limit     int // at most 250; 0 = Kommo's default (50)
+	EntityIDs []int64  // filter[entity_id][]
+	IDs       []int64  // filter[id][]
+	NoteTypes []string // filter[note_type][]
+	// UpdatedFrom and UpdatedTo, when not zero, keep notes whose updated_at
+	// is at or after UpdatedFrom and at or before UpdatedTo. They are sent
+	// as whole unix seconds (rounded down).
+	UpdatedFrom, UpdatedTo time.Time
+	Order                  NotesOrder // "" = Kommo's default order
+	Page                   int        // from 1; 0 = first page
+	Limit                  int        // at most 250; 0 = Kommo's default (50)
+}
+
+// query encodes f as the query of a notes list.
+func (f NotesFilter) query() (url.Values, error) {
+	q := url.Values{}
+	addIDs(q, "filter[entity_id][]", f.EntityIDs)
+	addIDs(q, "filter[id][]", f.IDs)
+	for _, t := range f.NoteTypes {
+		q.Add("filter[note_type][]", t)
+	}
+	if !f.UpdatedFrom.IsZero() {
+		q.Set("filter[updated_at][from]", strconv.FormatInt(f.UpdatedFrom.Unix(), 10))
+	}
+	if !f.UpdatedTo.IsZero() {
+		q.Set("filter[updated_at][to]", strconv.FormatInt(f.UpdatedTo.Unix(), 10))
+	}
+	if !f.UpdatedFrom.IsZero() && !f.UpdatedTo.IsZero() && f.UpdatedTo.Unix() < f.UpdatedFrom.Unix() {
+		return nil, callbridge.Errorf(callbridge.EINVALID, "kommo: notes filter: UpdatedTo is before UpdatedFrom")
+	}
+	switch f.Order {
+	case "":
+	case NotesByIDAsc, NotesByIDDesc, NotesByUpdatedAsc, NotesByUpdatedDesc:
+		field, dir, _ := strings.Cut(string(f.Order), " ")
+		q.Set("order["+field+"]", dir)
+	default:
+		return nil, callbridge.Errorf(callbridge.EINVALID, "kommo: unknown notes order %.40q", f.Order)
+	}
+	page(q, f.Page, f.Limit)
+	return q, nil
 }
 
 // ListNotes returns one page of the notes of entityType (leads, contacts,
@@ -133,19 +197,12 @@ func (c *Client) ListNotes(ctx context.Context, acct *callbridge.Account, entity
 	if err := checkEntityType(entityType); err != nil {
 		return nil, err
 	}
-	q := url.Values{}
-	addIDs(q, "filter[entity_id][]", f.EntityIDs)
-	addIDs(q, "filter[id][]", f.IDs)
-	for _, t := range f.NoteTypes {
-		q.Add("filter[note_type][]", t)
+	q, err := f.query()
+	if err != nil {
+		return nil, err
 	}
-	page(q, f.Page, f.Limit)
-	req := &request{method: http.MethodGet, route: "GET /api/v4/{entity_type}/notes", path: "/api/v4/" + entityType + "/notes" + query(q)}
-	var body struct {
-		Embedded struct {
-			Notes []noteJSON `json:"notes"`
-		} `json:"_embedded"`
-	}
+	req := &request{method: http.MethodGet, route: notesRoute, path: "/api/v4/" + entityType + "/notes" + query(q)}
+	var body notesBody
 	if err := c.get(ctx, acct, req, &body); err != nil {
 		return nil, err
 	}
@@ -156,23 +213,92 @@ func (c *Client) ListNotes(ctx context.Context, acct *callbridge.Account, entity
 	return notes, nil
 }
 
-// GetNote returns one note with GET /api/v4/{entity_type}/notes/{id};
-// ENOTFOUND when it does not exist.
+// notesRoute is the route of a notes list, for metrics and logs.
+const notesRoute = "GET /api/v4/{entity_type}/notes"
+
+// notesBody is the answer of a notes list.
+type notesBody struct {
+	Embedded struct {
+		Notes []noteJSON `json:"notes"`
+	} `json:"_embedded"`
+}
+
+// GetNote returns one note of entityType (leads, contacts, companies or
+// customers); ENOTFOUND (permanent) when Kommo has no such note under that
+// entity type.
+//
+// Concurrent calls for the same account and entity type are read together:
+// the first waits Config.BatchWait for company, then one
+// GET /api/v4/{entity_type}/notes?filter[id][]=…&limit=250 carries up to
+// Config.BatchSize ids (a full batch goes at once), and each caller gets its
+// own note. An error of that request (rate limit, 5xx, no answer) is every
+// caller's error; it is never KindUncertain, since a read changes nothing.
 func (c *Client) GetNote(ctx context.Context, acct *callbridge.Account, entityType string, id int64) (*Note, error) {
+	if err := checkAccount(acct); err != nil {
+		return nil, err
+	}
 	if err := checkEntityType(entityType); err != nil {
 		return nil, err
 	}
-	req := &request{method: http.MethodGet, route: "GET /api/v4/{entity_type}/notes/{id}",
-		path: fmt.Sprintf("/api/v4/%s/notes/%d", entityType, id)}
-	var n noteJSON
-	if err := c.get(ctx, acct, req, &n); err != nil {
+	if id <= 0 {
+		return nil, callbridge.Errorf(callbridge.EINVALID, "kommo: note id must be positive")
+	}
+	return c.noteReads.do(ctx, acct, entityType, id)
+}
+
+// flushNoteReads reads the notes whose ids take returns with one list
+// request. Ids Kommo did not return (204 when it returned none) are
+// ENOTFOUND.
+func (c *Client) flushNoteReads(ctx context.Context, acct *callbridge.Account, entityType string, take func() []int64) ([]outcome[*Note], error) {
+	var (
+		ids   []int64
+		taken bool
+	)
+	req := &request{method: http.MethodGet, route: notesRoute}
+	req.prepare = func() (any, bool) {
+		if !taken {
+			taken = true
+			ids = take()
+			if len(ids) == 0 {
+				return nil, false
+			}
+			q, _ := NotesFilter{IDs: distinct(ids), Limit: MaxBatchSize}.query()
+			req.path = "/api/v4/" + entityType + "/notes" + query(q)
+		}
+		return nil, len(ids) > 0
+	}
+	var body notesBody
+	if err := c.get(ctx, acct, req, &body); err != nil {
 		return nil, err
 	}
-	if n.ID == 0 {
-		return nil, callbridge.Errorf(callbridge.ENOTFOUND, "Kommo: note %d not found", id)
+	byID := make(map[int64]noteJSON, len(body.Embedded.Notes))
+	for _, n := range body.Embedded.Notes {
+		byID[int64(n.ID)] = n
 	}
-	note := n.note(entityType)
-	return &note, nil
+	outs := make([]outcome[*Note], len(ids))
+	for i, id := range ids {
+		n, ok := byID[id]
+		if !ok {
+			outs[i].err = callbridge.Errorf(callbridge.ENOTFOUND, "Kommo: note %d not found", id)
+			continue
+		}
+		note := n.note(entityType)
+		outs[i].val = &note
+	}
+	return outs, nil
+}
+
+// distinct returns ids without repeats, in their first order.
+func distinct(ids []int64) []int64 {
+	seen := make(map[int64]bool, len(ids))
+	out := make([]int64, 0, len(ids))
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // NoteInput is a new note.

@@ -40,7 +40,9 @@ type request struct {
 	path   string // path and query
 	body   any    // JSON-encoded when non-nil
 	// prepare, when set, supplies the body right before the request is sent
-	// (after the limiter and the token). ok=false withdraws the request.
+	// (after the limiter and the token). ok=false withdraws the request. It
+	// may also set path (a batched read builds its query there); it is
+	// called again, and must answer the same, when a 401 makes do resend.
 	prepare func() (body any, ok bool)
 	// adminOnly marks endpoints where Kommo answers 403 to non-administrators
 	// (a permission error, not an IP block).

@@ -50,7 +50,15 @@ type recovery struct {
 // nil if it certainly does not. notBefore is when the write's outcome was
 // settled: only a scan started after it can tell.
 func (r *recovery) find(ctx context.Context, k Kommo, acct *callbridge.Account, call *callbridge.Call, notBefore time.Time, now func() time.Time) (*callbridge.KommoRecord, error) {
-	since := call.Kommo.IntentAt.Add(-scanSlack)
+	// Kommo stamps a call note's updated_at with the created_at we send (the
+	// call's start), which can be long before the write itself.
+	since := call.Kommo.IntentAt
+	for _, t := range []time.Time{call.StartedAt, call.CreatedAt} {
+		if !t.IsZero() && t.Before(since) {
+			since = t
+		}
+	}
+	since = since.Add(-scanSlack)
 	{
 		r.mu.Lock()
 		if r.scans == nil {

@@ -140,6 +140,10 @@ func (c *call) callNote(it obj, typ string, id int64) *Note {
 	if !present {
 		updatedBy = createdBy
 	}
+	updatedAt, present, _ := it.int("updated_at")
+	if !present || updatedAt <= 0 {
+		updatedAt = createdAt
+	}
 	return &Note{
 		EntityType:        typ,
 		EntityID:          id,
@@ -149,6 +153,6 @@ func (c *call) callNote(it obj, typ string, id int64) *Note {
 		UpdatedBy:         updatedBy,
 		ResponsibleUserID: responsible,
 		CreatedAt:         createdAt,
-		UpdatedAt:         createdAt,
+		UpdatedAt:         updatedAt,
 	}
 }

@@ -1,9 +1,12 @@
 package sandbox
 
 import (
+	"math"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // noteTypes are the note types the API accepts on create.
@@ -40,12 +43,14 @@ func (c *call) liveNote(typ string, id int64) *Note {
 }
 
 // listNotes serves GET /api/v4/{entity_type}/notes with filter[entity_id][],
-// filter[note_type][], filter[id][], order[id|updated_at], limit and page.
+// filter[note_type][], filter[id][], filter[updated_at] (see updatedWindow),
+// order[id|updated_at], limit and page.
 func (c *call) listNotes() {
 	c.notesList(0)
 }
 
-// listEntityNotes serves GET /api/v4/{entity_type}/{entity_id}/notes.
+// listEntityNotes serves GET /api/v4/{entity_type}/{entity_id}/notes, with
+// the filters and orders of listNotes.
 func (c *call) listEntityNotes() {
 	id, ok := c.pathID("entity_id")
 	if !ok {
@@ -65,6 +70,11 @@ func (c *call) notesList(entityID int64) {
 	ids, ok2 := listInts(q, "filter[id]")
 	if !ok1 || !ok2 {
 		badRequest(c.w, "0", "InvalidType", "filter", "This value should be of type int.")
+		return
+	}
+	from, to, ok := updatedWindow(q)
+	if !ok {
+		badRequest(c.w, "0", "InvalidType", "filter[updated_at]", "This value should be of type int.")
 		return
 	}
 	if entityID != 0 {
@@ -99,11 +109,36 @@ func (c *call) notesList(entityID int64) {
 		if len(types) > 0 && !types[n.NoteType] {
 			continue
 		}
+		if n.UpdatedAt < from || n.UpdatedAt > to {
+			continue
+		}
 		seen[id] = true
 		notes = append(notes, n)
 	}
 	orderNotes(notes, q.Get("order[updated_at]"), q.Get("order[id]"))
 	c.list("notes", len(notes), limit, page, func(i int) any { return c.noteView(notes[i]) })
+}
+
+// updatedWindow reads the update-time filter of a notes list: unix seconds
+// filter[updated_at][from] and filter[updated_at][to], both inclusive, or
+// the scalar filter[updated_at]=N, which Kommo documents as "edited after"
+// N and is read as from=N. Absent bounds are open. ok is false when a bound
+// is not an integer.
+func updatedWindow(q url.Values) (from, to int64, ok bool) {
+	from, to = math.MinInt64, math.MaxInt64
+	bound := func(key string, dst *int64) bool {
+		s := strings.TrimSpace(q.Get(key))
+		if s == "" {
+			return true
+		}
+		n, err := strconv.ParseInt(s, 10, 64)
+		*dst = n
+		return err == nil
+	}
+	if !bound("filter[updated_at]", &from) || !bound("filter[updated_at][from]", &from) || !bound("filter[updated_at][to]", &to) {
+		return 0, 0, false
+	}
+	return from, to, true
 }
 
 // orderNotes sorts by id ascending unless an order parameter says otherwise.

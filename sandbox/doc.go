@@ -149,6 +149,21 @@
 //     note_type never changes; updated_at becomes now. Call notes require
 //     params uniq, duration, source and phone on create; common notes
 //     require params.text.
+//   - A note's updated_at is set on create: to its created_at (now, or the
+//     created_at the request gave — a call logged with a past created_at is
+//     "updated" in the past too, unless the call item also gives updated_at),
+//     and to now by every PATCH and by EditNote (a manager's edit).
+//   - Notes lists (GET /api/v4/{entity_type}/notes and
+//     /api/v4/{entity_type}/{entity_id}/notes) filter by filter[id][],
+//     filter[entity_id][] and filter[note_type][] (also as filter[x][N] or
+//     comma-separated), and by update time: filter[updated_at][from] and
+//     filter[updated_at][to] in unix seconds, both inclusive (Kommo does not
+//     say), and the scalar filter[updated_at]=N, read as from=N ("edited
+//     after"). A bound that is not an integer answers 400. Filters combine
+//     with AND. The order is id ascending unless order[updated_at] or
+//     order[id] says asc or desc (order[updated_at] wins; equal updated_at
+//     go by id in the same direction); paging (limit ≤ 250, page) applies after filter and order,
+//     so a note edited between two pages of an updated_at order moves.
 //   - GET /api/v4/users and /users/{id} answer 403 to a non-admin's token.
 //   - POST /api/v2/events answers 202 with no body and records each
 //     notification with the entity Kommo would link (oldest contact matching

@@ -126,6 +126,9 @@ func (w *world) addNote(a *account, n *Note) *Note {
 	if n.Params == nil {
 		n.Params = map[string]any{}
 	}
+	if n.UpdatedAt == 0 {
+		n.UpdatedAt = n.CreatedAt
+	}
 	a.notes[n.ID] = n
 	a.notesByType[n.EntityType] = append(a.notesByType[n.EntityType], n.ID)
 	k := entityKey{n.EntityType, n.EntityID}
