@@ -34,6 +34,7 @@ type Config struct {
 	TwilioAPIBase  string
 	RecordingHosts string // extra comma-separated provider hosts recordings may come from (simulators)
 	ConnectorsDir  string // operators' declarative connector files (*.xml)
+	AllowedOrigins string // extra comma-separated CORS origins for the widget API
 
 	LogFormat string // json or text
 	LogLevel  string // debug, info, warn, error
@@ -60,6 +61,7 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	str(&c.TwilioAPIBase, "twilio-api-base", "https://api.twilio.com", "Twilio API base URL")
 	str(&c.RecordingHosts, "recording-hosts", "", "extra provider hosts recordings may be fetched from (comma-separated; for simulators)")
 	str(&c.ConnectorsDir, "connectors-dir", "", "directory of declarative connector files (*.xml) to load besides the built-in ones")
+	str(&c.AllowedOrigins, "allowed-origins", "", "extra comma-separated origins allowed to call the widget API (Kommo's own are always allowed)")
 	str(&c.LogFormat, "log-format", "json", "log format: json or text")
 	str(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 }

@@ -76,6 +76,7 @@ type Main struct {
 	Ingester *pipeline.Ingester
 	Sync     *pipeline.SyncWorker
 	HTTP     *cbhttp.Server
+	Realtime *cbhttp.Realtime
 	Metrics  *prometheus.Metrics
 
 	// Extra connectors (tests, simulators) merged over the built-in ones.
@@ -173,9 +174,12 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 	router := &pipeline.Router{Store: m.DB, Kommo: m.Kommo, Logger: m.Logger}
+	m.Realtime = cbhttp.NewRealtime(cbhttp.RealtimeConfig{Accounts: m.DB, Kommo: m.Kommo, Logger: m.Logger})
+	m.Ingester.OnCommit = m.Realtime.OnCommit
 
 	m.HTTP = &cbhttp.Server{
-		Router: router.For,
+		Router: router.For, Kommo: m.Kommo, Realtime: m.Realtime,
+		AllowedOrigins: splitList(m.Config.AllowedOrigins),
 		Addr: m.Config.Addr, PublicURL: m.Config.PublicURL,
 		Store: m.DB, Connectors: connectors, Ingester: m.Ingester,
 		ClientID: m.Config.KommoClientID, ClientSecret: m.Config.KommoClientSecret,
@@ -200,12 +204,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 // built-in declarative ones, the operator's files, and Main.Connectors (which
 // override by name).
 func (m *Main) connectors() (map[string]callbridge.Connector, error) {
-	var hosts []string
-	for _, h := range strings.Split(m.Config.RecordingHosts, ",") {
-		if h = strings.TrimSpace(h); h != "" {
-			hosts = append(hosts, h)
-		}
-	}
+	hosts := splitList(m.Config.RecordingHosts)
 	with := func(defaults ...string) []string {
 		if len(hosts) == 0 {
 			return nil // the connector's own defaults
@@ -242,6 +241,9 @@ func (m *Main) connectors() (map[string]callbridge.Connector, error) {
 // Close stops serving HTTP, drains the job workers and closes the database.
 func (m *Main) Close(ctx context.Context) error {
 	var errs []error
+	if m.Realtime != nil {
+		errs = append(errs, m.Realtime.Close())
+	}
 	if m.HTTP != nil {
 		errs = append(errs, m.HTTP.Close(ctx))
 	}
@@ -296,3 +298,14 @@ func (c *MigrateCommand) Run(ctx context.Context, args []string) error {
 
 // version returns the build's version string.
 func version() string { return "callbridge " + callbridge.Version }
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
