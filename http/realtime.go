@@ -486,8 +486,12 @@ func (rt *Realtime) process(ctx context.Context, state map[string]*rtCallState, 
 			targets = rt.connectedUsers(acct.ID)
 		}
 		targets = slices.DeleteFunc(targets, func(u int64) bool { return st.notified[u] })
+		// Kommo's own notification (POST /api/v2/events) stands in for a
+		// closed widget only for a manager we can name: notifying every user
+		// of the account about every call would be noise, and each one costs
+		// a request from the account's 7 per second.
 		wantFallback := call.Direction == callbridge.DirectionInbound && !st.fellBack && rt.cfg.Kommo != nil &&
-			callbridge.IsPhoneNumber(call.CustomerNumber)
+			callbridge.IsPhoneNumber(call.CustomerNumber) && user != 0
 		reached := len(st.notified) > 0
 		if user != 0 {
 			reached = st.notified[user]

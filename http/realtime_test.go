@@ -169,16 +169,25 @@ func TestRealtimePush(t *testing.T) {
 		}
 	})
 
-	t.Run("FallbackWhenNobodyIsConnected", func(t *testing.T) {
+	t.Run("NoFallbackForAnUnmappedAgent", func(t *testing.T) {
+		// Nobody to name: Kommo's notification would go to every user of the
+		// account for every call, so none is sent. The mapped call after it
+		// (the worker is single) proves the first was processed.
 		e.ingest(wAcctB, "D-1", callbridge.StatusRinging, "", "+16505550199")
-		waitFor(t, "fallback to every user", func() bool {
+		e.ingest(wAcctB, "D-2", callbridge.StatusRinging, "+15550000502", "+16505550198")
+		waitFor(t, "fallback for the mapped manager", func() bool {
 			for _, n := range e.kommo.notifications() {
-				if n.AccountID == e.accounts[wAcctB].ID && n.Phone == "+16505550199" && n.Users == nil {
+				if n.AccountID == e.accounts[wAcctB].ID && n.Phone == "+16505550198" && slices.Equal(n.Users, []int64{wSales}) {
 					return true
 				}
 			}
 			return false
 		})
+		for _, n := range e.kommo.notifications() {
+			if n.Phone == "+16505550199" {
+				t.Fatalf("Kommo notification sent for a call with no mapped manager: %+v", n)
+			}
+		}
 	})
 
 	t.Run("SlowCallerLookup", func(t *testing.T) {

@@ -420,15 +420,17 @@ func (w *SyncWorker) link(acct *callbridge.Account, call *callbridge.Call) strin
 	return strings.TrimRight(w.PublicURL, "/") + "/rec/" + tok
 }
 
-// settledAt is when the outcome of the call's last create attempt was known:
-// the time River recorded that attempt's error, or — when the attempt ended
-// without one (the process died) — its start plus settleTime.
+// settledAt is when the outcome of the call's last create attempt was
+// settled. River starts an attempt only after the previous one returned (or,
+// when its process died, after River rescued the stuck job much later), so an
+// intent committed before this attempt started was settled when it started.
+// (River dates an attempt's error by the attempt's start, so errors cannot
+// tell.) An intent from this very attempt cannot be settled yet: it gets
+// settleTime.
 func settledAt(job *river.Job[callbridge.SyncCallArgs], call *callbridge.Call) time.Time {
 	intent := call.Kommo.IntentAt
-	for i := len(job.Errors) - 1; i >= 0; i-- {
-		if at := job.Errors[i].At; !at.Before(intent) {
-			return at
-		}
+	if job.AttemptedAt != nil && intent.Before(*job.AttemptedAt) {
+		return *job.AttemptedAt
 	}
 	return intent.Add(settleTime)
 }
