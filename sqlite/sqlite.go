@@ -117,6 +117,9 @@ func open(ctx context.Context, sqlDB *sql.DB, box *secret.Box, logger *slog.Logg
 	if err := migrate(ctx, sqlDB, logger); err != nil {
 		return nil, err
 	}
+	if err := releaseOrphans(ctx, sqlDB, logger); err != nil {
+		return nil, err
+	}
 	driver := riversqlite.New(sqlDB)
 	jobs, err := store.NewJobs(driver, logger, "", opts.Jobs)
 	if err != nil {
@@ -198,3 +201,19 @@ func (db *DB) Ping(ctx context.Context) error {
 // (riverui.NewEndpoints). After ConfigureJobs it is a new client; take it
 // after configuring.
 func (db *DB) RiverClient() *river.Client[*sql.Tx] { return db.jobs.Client() }
+
+// releaseOrphans makes jobs left "running" by a previous process available
+// again. A SQLite file has one process, so at open nothing can be running
+// them: without this, River's rescuer would hold them for an hour after a
+// crash, and a call's unique sync job would block its later inputs as long.
+// The sync worker's write intent makes re-running an interrupted job safe.
+func releaseOrphans(ctx context.Context, sqlDB *sql.DB, logger *slog.Logger) error {
+	res, err := sqlDB.ExecContext(ctx, `UPDATE river_job SET state = 'available' WHERE state = 'running'`)
+	if err != nil {
+		return fmt.Errorf("release orphaned jobs: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		logger.Warn("released jobs a previous process left running (it stopped without draining them)", "jobs", n)
+	}
+	return nil
+}

@@ -123,6 +123,11 @@ type JobConfig struct {
 	// JobTimeout cancels a job's context after this long (default 2 min; -1
 	// for no timeout).
 	JobTimeout time.Duration
+	// RescueAfter is how long a job may stay running before River's rescuer
+	// (checking every 30 s) makes it retryable: the recovery time of jobs
+	// whose replica died (PostgreSQL). Default JobTimeout + 1 min; it must
+	// exceed JobTimeout.
+	RescueAfter time.Duration
 	// FetchPollInterval is how often idle workers poll for jobs (River's
 	// default 1 s). Values under River's 100 ms fetch cooldown lower the
 	// cooldown too.
@@ -180,6 +185,12 @@ func (c JobConfig) RiverConfig(logger *slog.Logger, schema string) *river.Config
 	}
 	if c.MaxAttempts > 0 {
 		cfg.MaxAttempts = c.MaxAttempts
+	}
+	if cfg.JobTimeout > 0 {
+		cfg.RescueStuckJobsAfter = max(c.RescueAfter, cfg.JobTimeout+time.Second)
+		if c.RescueAfter <= 0 {
+			cfg.RescueStuckJobsAfter = cfg.JobTimeout + time.Minute
+		}
 	}
 	if cfg.RetryPolicy == nil {
 		cfg.RetryPolicy = ExponentialRetryPolicy{}

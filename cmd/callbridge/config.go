@@ -28,8 +28,10 @@ type Config struct {
 	KommoRPS          float64
 	KommoBatchWait    time.Duration
 
-	Hold    time.Duration // delay of the first write after hang-up
-	Workers int           // concurrent sync jobs
+	Hold        time.Duration // delay of the first write after hang-up
+	Workers     int           // concurrent sync jobs
+	JobTimeout  time.Duration // a job's deadline
+	RescueAfter time.Duration // when a dead replica's running jobs are retried (PostgreSQL)
 
 	TwilioAPIBase  string
 	RecordingHosts string // extra comma-separated provider hosts recordings may come from (simulators)
@@ -57,6 +59,8 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.Float64Var(&c.KommoRPS, "kommo-rps", envFloat("kommo-rps", 6), "requests per second to Kommo per egress IP (Kommo allows 7) (env CALLBRIDGE_KOMMO_RPS)")
 	fs.DurationVar(&c.KommoBatchWait, "kommo-batch-wait", envDuration("kommo-batch-wait", 200*time.Millisecond), "how long a call waits for others to share its Kommo request (env CALLBRIDGE_KOMMO_BATCH_WAIT)")
 	fs.DurationVar(&c.Hold, "hold", envDuration("hold", 10*time.Second), "delay of the first Kommo write after hang-up (env CALLBRIDGE_HOLD)")
+	fs.DurationVar(&c.JobTimeout, "job-timeout", envDuration("job-timeout", 2*time.Minute), "deadline of one job run (env CALLBRIDGE_JOB_TIMEOUT)")
+	fs.DurationVar(&c.RescueAfter, "rescue-after", envDuration("rescue-after", 0), "how long a dead replica's running jobs wait before they are retried; default job-timeout + 1m (env CALLBRIDGE_RESCUE_AFTER)")
 	fs.IntVar(&c.Workers, "workers", envInt("workers", 20), "concurrent sync jobs (env CALLBRIDGE_WORKERS)")
 	str(&c.TwilioAPIBase, "twilio-api-base", "https://api.twilio.com", "Twilio API base URL")
 	str(&c.RecordingHosts, "recording-hosts", "", "extra provider hosts recordings may be fetched from (comma-separated; for simulators)")

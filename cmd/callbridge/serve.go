@@ -170,7 +170,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		PublicURL: m.Config.PublicURL, Logger: m.Logger})
 	periodic := []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(pipeline.MaintainInterval),
 		func() (river.JobArgs, *river.InsertOpts) { return callbridge.MaintainArgs{}, nil }, nil)}
-	if err := m.DB.ConfigureJobs(store.JobConfig{Workers: workers, MaxWorkers: m.Config.Workers, PeriodicJobs: periodic}); err != nil {
+	if err := m.DB.ConfigureJobs(store.JobConfig{Workers: workers, MaxWorkers: m.Config.Workers, PeriodicJobs: periodic,
+		JobTimeout: m.Config.JobTimeout, RescueAfter: m.Config.RescueAfter}); err != nil {
 		return err
 	}
 	router := &pipeline.Router{Store: m.DB, Kommo: m.Kommo, Logger: m.Logger}
