@@ -810,7 +810,8 @@ func benchSchema(ctx context.Context, rawURL string) (*pgBench, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--db: %w", err)
 	}
-	conn, err := pgx.Connect(ctx, rawURL)
+	// pgx.Connect would send pool settings (pool_max_conns…) to the server.
+	conn, err := pgx.ConnectConfig(ctx, cfg.ConnConfig.Copy())
 	if err != nil {
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
@@ -837,7 +838,7 @@ func benchSchema(ctx context.Context, rawURL string) (*pgBench, error) {
 		drop: func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			c, err := pgx.Connect(ctx, rawURL)
+			c, err := pgx.ConnectConfig(ctx, cfg.ConnConfig.Copy())
 			if err != nil {
 				fmt.Fprintf(os.Stderr, "callbridge bench: drop schema %s: %v\n", schema, err)
 				return

@@ -53,6 +53,11 @@ type cluster struct {
 
 	// Logf, when set, receives progress lines (e.g. t.Logf).
 	Logf func(format string, args ...any)
+	// Retry makes the driver resend an input that was refused or not
+	// answered (a server restarting), as a provider retries its webhooks.
+	Retry bool
+	// BaseURL is callbridge's URL (default Main.Config.PublicURL).
+	BaseURL string
 
 	client  *http.Client
 	servers []*http.Server
@@ -193,7 +198,11 @@ func (c *cluster) widget(ctx context.Context, method, path string, userID int64,
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.Main.Config.PublicURL+path, bytes.NewReader(b))
+	base := c.BaseURL
+	if base == "" {
+		base = c.Main.Config.PublicURL
+	}
+	req, err := http.NewRequestWithContext(ctx, method, base+path, bytes.NewReader(b))
 	if err != nil {
 		return err
 	}

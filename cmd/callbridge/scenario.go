@@ -228,6 +228,23 @@ func (c *cluster) drive(ctx context.Context, plans []*callPlan, o scenarioOption
 }
 
 func (c *cluster) send(ctx context.Context, p *callPlan, a action) error {
+	if !c.Retry {
+		return c.sendOnce(ctx, p, a)
+	}
+	var err error
+	for wait := 50 * time.Millisecond; ; wait = min(wait*2, time.Second) {
+		if err = c.sendOnce(ctx, p, a); err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
+}
+
+func (c *cluster) sendOnce(ctx context.Context, p *callPlan, a action) error {
 	if a.result != nil {
 		return c.widget(ctx, "POST", "/api/widget/calls/result", c.AdminUserID, map[string]any{
 			"connection_id": c.ConnectionID, "provider_call_id": p.SID, "text": a.result.Text, "call_status": a.result.CallStatus,
