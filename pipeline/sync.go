@@ -182,8 +182,6 @@ func (w *SyncWorker) sync(ctx context.Context, acct *callbridge.Account, call *c
 	switch rec.State {
 	case callbridge.KommoWritten:
 		return w.update(ctx, acct, call, rec, lines, link)
-	case callbridge.KommoUnmatched:
-		return &rec, nil
 	case callbridge.KommoIntent:
 		if wait := settled.Sub(w.now()); wait > 0 {
 			return nil, callbridge.Transient(callbridge.EUNAVAILABLE, wait, nil, "Waiting for an interrupted write to settle before looking for it.")
@@ -201,6 +199,13 @@ func (w *SyncWorker) sync(ctx context.Context, acct *callbridge.Account, call *c
 			return w.update(ctx, acct, call, *found, lines, link)
 		}
 	}
+	if call.CustomerNumber == "" && !call.Ended && !(call.Result != nil && call.Result.EntityType != "") {
+		// Only a result so far: the provider's webhooks, with the number,
+		// have not arrived. Nothing to write yet; they will enqueue the call.
+		return &rec, nil
+	}
+	// A call Kommo could not place (KommoUnmatched) is tried again whenever
+	// it changed: a contact may exist now.
 	prior, priorAt := rec.State, rec.IntentAt
 	attempt, err := w.markIntent(ctx, acct, call)
 	if err != nil {
