@@ -6,7 +6,7 @@
 // API URL and authentication, the click-to-call request (outgoing_call), how
 // each webhook maps to call events (callbacks: answer_callback and
 // status_callback, plus incoming_call with its synchronous send_response),
-// and optionally the provider's call log (call_history). FORMAT.md in this
+// and optionally the provider's call log (call_history). docs/connectors.md in this
 // directory is the reference of the format; PROVIDERS.md lists what the
 // built-in definitions rely on.
 //

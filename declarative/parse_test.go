@@ -248,16 +248,16 @@ func TestLoadDir(t *testing.T) {
 	}
 }
 
-// The annotated example of FORMAT.md loads cleanly and works.
+// The annotated example of docs/connectors.md loads cleanly and works.
 func TestFormatExample(t *testing.T) {
-	doc, err := os.ReadFile("FORMAT.md")
+	doc, err := os.ReadFile("docs/connectors.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, rest, ok := strings.Cut(string(doc), "```xml\n")
 	src, _, ok2 := strings.Cut(rest, "```")
 	if !ok || !ok2 {
-		t.Fatal("no xml example in FORMAT.md")
+		t.Fatal("no xml example in docs/connectors.md")
 	}
 	d := parseString(t, src)
 	if len(d.Warnings) > 0 || d.Name != "acme-pbx" {

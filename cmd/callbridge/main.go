@@ -5,6 +5,8 @@
 //	callbridge sandbox      run the Kommo emulator on its own port
 //	callbridge demo         drive signed Twilio calls through callbridge into the emulator
 //	callbridge bench        measure ingest throughput, latency and Kommo requests per call
+//	callbridge connector check FILE [PAYLOAD]
+//	callbridge widget build
 //
 // Every command takes -h for its flags; flags can also be set with
 // CALLBRIDGE_* environment variables (docs/configuration.md).
@@ -52,6 +54,10 @@ func run(ctx context.Context, args []string) error {
 		return (&DemoCommand{}).Run(ctx, args)
 	case "bench":
 		return (&BenchCommand{}).Run(ctx, args)
+	case "connector":
+		return (&ConnectorCommand{}).Run(ctx, args)
+	case "widget":
+		return (&WidgetCommand{}).Run(ctx, args)
 	case "version":
 		fmt.Println(version())
 		return nil
@@ -70,6 +76,8 @@ Commands:
   sandbox   run the Kommo emulator (a Kommo account for development and tests)
   demo      run a self-checking demo: emulator + callbridge + signed Twilio calls
   bench     measure ingest throughput and latency, hang-up → Kommo latency, Kommo requests per call
+  connector check FILE [PAYLOAD]   validate a declarative connector file; replay a captured webhook
+  widget build                     write widget.zip for Kommo with this server's URL
   version   print the version
 
 Run 'callbridge <command> -h' for the flags of a command.
