@@ -5,6 +5,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -56,6 +57,7 @@ type benchOptions struct {
 	Duplicates    float64
 	Recordings    float64
 	Concurrency   int
+	Window        int
 	Rate          float64
 	Hold          time.Duration
 	KommoRPS      float64
@@ -77,7 +79,8 @@ func (o *benchOptions) flags(fs *flag.FlagSet) {
 	fs.IntVar(&o.EventsPerCall, "events-per-call", 0, "webhooks per call: 0 = as Twilio sends them (4 to 9); N trims optional ones or adds retries to reach N")
 	fs.Float64Var(&o.Duplicates, "duplicates", 0.05, "chance that a webhook is delivered twice (a provider retry)")
 	fs.Float64Var(&o.Recordings, "recordings", 0.7, "chance that an answered call has a recording callback")
-	fs.IntVar(&o.Concurrency, "concurrency", 32, "webhooks in flight at once (and calls in progress at once)")
+	fs.IntVar(&o.Concurrency, "concurrency", 32, "webhooks in flight at once")
+	fs.IntVar(&o.Window, "window", 0, "calls in progress at once, their webhooks interleaved (default --concurrency); at a fixed --rate one call's webhooks are window/rate seconds apart")
 	fs.Float64Var(&o.Rate, "rate", 0, "offered load in webhooks per second (open loop); 0 = as fast as the server acknowledges")
 	fs.DurationVar(&o.Hold, "hold", 2*time.Second, "callbridge's hold after hang-up (production default 10s)")
 	fs.Float64Var(&o.KommoRPS, "kommo-rps", 6, "callbridge's Kommo request rate (Kommo allows 7 per second)")
@@ -98,6 +101,8 @@ func (o *benchOptions) check() error {
 		return errors.New("--calls must be positive")
 	case o.Concurrency <= 0:
 		return errors.New("--concurrency must be positive")
+	case o.Window < 0:
+		return errors.New("--window must not be negative")
 	case o.Rate < 0:
 		return errors.New("--rate must not be negative")
 	case o.EventsPerCall < 0:
@@ -169,6 +174,7 @@ type benchSummary struct {
 	EventsPerCall float64 `json:"webhooks_per_call"`
 	Duplicates    int     `json:"duplicate_deliveries"`
 	Concurrency   int     `json:"concurrency"`
+	Window        int     `json:"window"`       // calls in progress at once
 	Rate          float64 `json:"offered_rate"` // webhooks/s; 0 = closed loop
 	HoldMS        float64 `json:"hold_ms"`
 	KommoRPS      float64 `json:"kommo_rps"`
@@ -178,13 +184,18 @@ type benchSummary struct {
 
 // ingestResult is the webhook flood as the sender saw it.
 type ingestResult struct {
-	Sent     int     `json:"sent"`
-	Acked    int     `json:"acked_2xx"`
-	Refused  int     `json:"refused"`
-	Seconds  float64 `json:"seconds"`
-	PerSec   float64 `json:"events_per_sec"` // acknowledged webhooks per second
-	Latency  latency `json:"ack_latency"`
-	FirstErr string  `json:"first_error,omitempty"`
+	Sent    int     `json:"sent"`
+	Acked   int     `json:"acked_2xx"`
+	Refused int     `json:"refused"`
+	Seconds float64 `json:"seconds"`
+	PerSec  float64 `json:"events_per_sec"` // acknowledged webhooks per second
+	Latency latency `json:"ack_latency"`
+	// ByKind splits Latency by webhook kind: "status" and "recording"
+	// callbacks are ingest only; "voice" requests (an inbound call's first
+	// webhook) also wait for the routing answer, which may look the caller
+	// up in Kommo (bounded by pipeline.DefaultRouteTimeout).
+	ByKind   map[string]latency `json:"ack_latency_by_kind"`
+	FirstErr string             `json:"first_error,omitempty"`
 	// CPUPerEvent is this process's CPU time (server, sender and emulator
 	// together) per webhook during the flood, in milliseconds; OtherCores is
 	// how many cores other processes (other work on the machine, and the
@@ -202,15 +213,20 @@ type kommoResult struct {
 	SyncedAfterSec float64 `json:"synced_after_last_webhook_sec"`
 	// HangupToNote runs from the last terminal webhook of a call to its note
 	// in the emulator, hold included; NetOfHold subtracts the hold.
-	HangupToNote latency        `json:"hangup_to_note"`
-	NetOfHold    latency        `json:"hangup_to_note_minus_hold"`
-	PollMS       float64        `json:"note_poll_interval_ms"` // the longest gap between looks at the emulator
-	Requests     int            `json:"requests"`
-	PerCall      float64        `json:"requests_per_logged_call"`
-	Status429    int            `json:"status_429"`
-	Status403    int            `json:"status_403"`
-	MaxPerSecond int            `json:"max_requests_in_1s"`
-	ByEndpoint   map[string]int `json:"requests_by_endpoint"`
+	HangupToNote latency `json:"hangup_to_note"`
+	NetOfHold    latency `json:"hangup_to_note_minus_hold"`
+	PollMS       float64 `json:"note_poll_interval_ms"` // the longest gap between looks at the emulator
+	Requests     int     `json:"requests"`
+	PerCall      float64 `json:"requests_per_logged_call"`
+	// RoutingLookups are the contact searches (GET /api/v4/contacts) made
+	// to answer inbound calls' routing webhooks (and to recover uncertain
+	// writes); PerCallLogging leaves them out.
+	RoutingLookups int            `json:"routing_lookups"`
+	PerCallLogging float64        `json:"requests_per_logged_call_without_lookups"`
+	Status429      int            `json:"status_429"`
+	Status403      int            `json:"status_403"`
+	MaxPerSecond   int            `json:"max_requests_in_1s"`
+	ByEndpoint     map[string]int `json:"requests_by_endpoint"`
 }
 
 // latency summarises durations in milliseconds (nearest-rank percentiles).
@@ -288,9 +304,10 @@ func runBench(ctx context.Context, o benchOptions, progress io.Writer) (*benchRe
 	defer cl.Close(context.Background())
 
 	plans := benchPlans(cl, o)
-	seq := interleave(plans, o.Concurrency)
+	window := cmp.Or(o.Window, o.Concurrency)
+	seq := interleave(plans, window)
 	rep.Options = benchSummary{Calls: len(plans), Webhooks: len(seq), EventsPerCall: float64(len(seq)) / float64(len(plans)),
-		Duplicates: countDuplicates(plans), Concurrency: o.Concurrency, Rate: o.Rate,
+		Duplicates: countDuplicates(plans), Concurrency: o.Concurrency, Window: window, Rate: o.Rate,
 		HoldMS: float64(o.Hold) / 1e6, KommoRPS: o.KommoRPS, Workers: o.Workers, Seed: o.Seed}
 
 	poller := &notePoller{emu: cl.Emu, account: cl.KommoAccountID, seen: map[string]time.Time{}}
@@ -315,6 +332,7 @@ func runBench(ctx context.Context, o benchOptions, progress io.Writer) (*benchRe
 	cpu1 := readCPU()
 	stopProfile()
 	rep.Ingest = ingestSummary(results, start, end)
+	rep.Ingest.ByKind = latencyByKind(seq, results)
 	if cpu0.ok && cpu1.ok && len(seq) > 0 {
 		self := float64(cpu1.self-cpu0.self) / clockTicks // seconds
 		others := (float64(cpu1.busy) - float64(cpu0.busy) - float64(cpu1.self-cpu0.self)) / clockTicks
@@ -570,6 +588,21 @@ func flood(ctx context.Context, cl *cluster, seq []benchEvent, concurrency int, 
 	return results
 }
 
+// latencyByKind summarises the acknowledgement latency per webhook kind.
+func latencyByKind(seq []benchEvent, results []sendResult) map[string]latency {
+	by := map[string][]time.Duration{}
+	for i, e := range seq {
+		if !results[i].start.IsZero() {
+			by[e.req.Kind] = append(by[e.req.Kind], results[i].latency)
+		}
+	}
+	out := make(map[string]latency, len(by))
+	for kind, ds := range by {
+		out[kind] = summarize(ds)
+	}
+	return out
+}
+
 func ingestSummary(results []sendResult, start, end time.Time) ingestResult {
 	r := ingestResult{Seconds: math.Round(end.Sub(start).Seconds()*1000) / 1000}
 	lat := make([]time.Duration, 0, len(results))
@@ -613,8 +646,10 @@ func kommoSummary(vr *report, calls map[string]*callbridge.Call, plans []*callPl
 			k.ByEndpoint[ep] += n
 		}
 	}
+	k.RoutingLookups = k.ByEndpoint["GET /api/v4/contacts"]
 	if k.Logged > 0 {
 		k.PerCall = math.Round(float64(k.Requests)/float64(k.Logged)*1000) / 1000
+		k.PerCallLogging = math.Round(float64(k.Requests-k.RoutingLookups)/float64(k.Logged)*1000) / 1000
 	}
 	first := map[*twilio.Request]time.Time{} // first delivery of each terminal webhook
 	hangup := make([]time.Time, len(plans))
@@ -922,8 +957,8 @@ func (r *benchReport) print(out io.Writer) {
 	if o.Rate > 0 {
 		rate = fmt.Sprintf("open loop at %.0f webhooks/s", o.Rate)
 	}
-	fmt.Fprintf(tw, "load\t%d calls, %d webhooks (%.1f per call, %d retries), %d in flight, %s\n",
-		o.Calls, o.Webhooks, o.EventsPerCall, o.Duplicates, o.Concurrency, rate)
+	fmt.Fprintf(tw, "load\t%d calls, %d webhooks (%.1f per call, %d retries), %d calls in progress, %d webhooks in flight, %s\n",
+		o.Calls, o.Webhooks, o.EventsPerCall, o.Duplicates, o.Window, o.Concurrency, rate)
 	fmt.Fprintf(tw, "callbridge\thold %s, %d sync workers, Kommo at %.0f requests/s\n",
 		time.Duration(o.HoldMS*1e6), o.Workers, o.KommoRPS)
 
@@ -932,6 +967,9 @@ func (r *benchReport) print(out io.Writer) {
 	fmt.Fprintf(tw, "  acknowledged 2xx\t%d of %d\n", in.Acked, in.Sent)
 	fmt.Fprintf(tw, "  throughput\t%.0f events/s (%.2f s)\n", in.PerSec, in.Seconds)
 	fmt.Fprintf(tw, "  ack latency\t%s\n", in.Latency.ms())
+	for _, kind := range slices.Sorted(maps.Keys(in.ByKind)) {
+		fmt.Fprintf(tw, "    %s\t%s\n", kind, in.ByKind[kind].ms())
+	}
 	if in.CPUPerEvent > 0 {
 		fmt.Fprintf(tw, "  CPU\t%.2f ms per webhook in this process (server + sender + emulator); other processes busy %.2f cores\n",
 			in.CPUPerEvent, in.OtherCores)
@@ -951,7 +989,8 @@ func (r *benchReport) print(out io.Writer) {
 	fmt.Fprintf(tw, "  all synced\t%.2f s after the last webhook\n", k.SyncedAfterSec)
 	fmt.Fprintf(tw, "  hang-up → note\t%s (hold included)\n", k.HangupToNote.ms())
 	fmt.Fprintf(tw, "  … minus hold\t%s (note time ≤ %.0f ms late: emulator polled)\n", k.NetOfHold.ms(), k.PollMS)
-	fmt.Fprintf(tw, "  requests\t%d, %.3f per logged call\n", k.Requests, k.PerCall)
+	fmt.Fprintf(tw, "  requests\t%d, %.3f per logged call; %.3f without the %d routing look-ups\n",
+		k.Requests, k.PerCall, k.PerCallLogging, k.RoutingLookups)
 	fmt.Fprintf(tw, "  429 / 403\t%d / %d\n", k.Status429, k.Status403)
 	fmt.Fprintf(tw, "  max in any 1 s\t%d requests (Kommo's limit: 7)\n", k.MaxPerSecond)
 	fmt.Fprintf(tw, "\n  requests by endpoint\t\n")

@@ -17,9 +17,11 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"callbridge"
+	"callbridge/declarative"
 	"callbridge/sandbox"
 	"callbridge/twilio"
 )
@@ -34,6 +36,9 @@ type clusterOptions struct {
 	KommoRPS       float64
 	KommoBatchWait time.Duration
 	Contacts       int // seeded numbers per category
+	// Providers are declarative built-ins (plivo, exotel, ozonetel, telzio)
+	// connected besides Twilio, each with its simulator.
+	Providers []string
 	RetryAfter     time.Duration
 	Logger         *slog.Logger
 }
@@ -49,7 +54,10 @@ type cluster struct {
 	KommoAccountID int64
 	AdminUserID    int64
 	Account        *callbridge.Account
-	ConnectionID   int64
+	ConnectionID   int64 // the Twilio connection
+
+	// Extra are the declarative providers' connections and simulators.
+	Extra map[string]*extraProvider
 
 	// Logf, when set, receives progress lines (e.g. t.Logf).
 	Logf func(format string, args ...any)
@@ -124,6 +132,28 @@ func startCluster(ctx context.Context, o clusterOptions) (_ *cluster, err error)
 	}
 	c.servers = append(c.servers, serveOn(recLn, c.Sim.RecordingServer()))
 
+	// Declarative providers: a simulator and a recording host each.
+	recHosts := []string{"http://" + recLn.Addr().String()}
+	c.Extra = map[string]*extraProvider{}
+	for _, name := range o.Providers {
+		sim, err := declarative.NewSimulator(name, "")
+		if err != nil {
+			return nil, err
+		}
+		ln, err := listen()
+		if err != nil {
+			return nil, err
+		}
+		sim.RecordingBase, sim.HTTPClient = "http://"+ln.Addr().String(), c.client
+		c.servers = append(c.servers, serveOn(ln, sim.RecordingServer()))
+		recHosts = append(recHosts, "http://"+ln.Addr().String())
+		def := declarative.Builtins()[name]
+		if def == nil {
+			return nil, fmt.Errorf("no built-in connector %q", name)
+		}
+		c.Extra[name] = &extraProvider{Name: name, Sim: sim, Connector: def.Connector(declarative.Options{})}
+	}
+
 	seed, phones := seedData(o.Contacts)
 	res, err := c.Emu.Seed(seed)
 	if err != nil {
@@ -142,7 +172,7 @@ func startCluster(ctx context.Context, o clusterOptions) (_ *cluster, err error)
 		Addr: cbAddr, PublicURL: cbURL, DB: db, DBSchema: o.DBSchema, SecretKey: "", SecretKeyFile: filepath.Join(o.Dir, "callbridge.key"),
 		KommoClientID: clientID, KommoClientSecret: clientSecret, KommoBaseURL: c.EmuURL,
 		KommoRPS: o.KommoRPS, KommoBatchWait: o.KommoBatchWait, Hold: o.Hold, Workers: o.Workers,
-		TwilioAPIBase: c.Sim.RecordingBase, RecordingHosts: "http://" + recLn.Addr().String(),
+		TwilioAPIBase: c.Sim.RecordingBase, RecordingHosts: strings.Join(recHosts, ","),
 		LogFormat: "text", LogLevel: "warn",
 	}
 	if cfg.KommoRPS == 0 {
@@ -189,7 +219,26 @@ func startCluster(ctx context.Context, o clusterOptions) (_ *cluster, err error)
 	}
 	c.ConnectionID = conn.ID
 	c.Sim.WebhookURL = conn.WebhookURL
+	for _, x := range c.Extra {
+		body := map[string]any{"provider": x.Name, "name": x.Name, "credentials": x.Sim.Credentials, "time_zone": x.Sim.TimeZone}
+		if err := c.widget(ctx, "POST", "/api/widget/connections", c.AdminUserID, body, &conn); err != nil {
+			return nil, fmt.Errorf("create %s connection: %w", x.Name, err)
+		}
+		x.ConnectionID, x.Sim.WebhookURL = conn.ID, conn.WebhookURL
+	}
 	return c, nil
+}
+
+// extraProvider is a declarative provider connected in the cluster.
+type extraProvider struct {
+	Name         string
+	ConnectionID int64
+	Sim          *declarative.Simulator
+	Connector    callbridge.Connector // an in-process copy, to read call ids
+}
+
+func (x *extraProvider) conn() *callbridge.Connection {
+	return &callbridge.Connection{ID: x.ConnectionID, Provider: x.Name, Credentials: x.Sim.Credentials, TimeZone: x.Sim.TimeZone}
 }
 
 // widget calls callbridge's widget API as Kommo's $authorizedAjax would.

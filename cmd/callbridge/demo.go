@@ -8,9 +8,11 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
+	"callbridge/declarative"
 	"callbridge/sandbox"
 )
 
@@ -30,6 +32,7 @@ func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 	hold := fs.Duration("hold", 2*time.Second, "callbridge's hold after hang-up")
 	seed := fs.Uint64("seed", uint64(time.Now().UnixNano()), "random seed (the run is reproducible per seed)")
 	verbose := fs.Bool("v", false, "log callbridge's warnings")
+	provider := fs.String("provider", "twilio", "provider to simulate: twilio, "+strings.Join(declarative.SimulatedProviders(), ", ")+", or all")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -49,12 +52,26 @@ func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
 	fmt.Fprintf(out, "Starting the Kommo emulator and callbridge (seed %d)…\n", *seed)
-	cl, err := startCluster(ctx, clusterOptions{Dir: dir, DB: *db, Hold: *hold, Contacts: 8, Logger: logger})
+	var providers []string
+	switch *provider {
+	case "twilio":
+	case "all":
+		providers = declarative.SimulatedProviders()
+	default:
+		if !slices.Contains(declarative.SimulatedProviders(), *provider) {
+			return fmt.Errorf("unknown provider %q: want twilio, %s or all", *provider, strings.Join(declarative.SimulatedProviders(), ", "))
+		}
+		providers = []string{*provider}
+	}
+	cl, err := startCluster(ctx, clusterOptions{Dir: dir, DB: *db, Hold: *hold, Contacts: 8, Logger: logger, Providers: providers})
 	if err != nil {
 		return err
 	}
 	defer cl.Close(context.Background())
 	fmt.Fprintf(out, "Installed Kommo account %d through OAuth; Twilio connected at %s\n", cl.KommoAccountID, cl.Sim.WebhookURL)
+	for _, x := range cl.Extra {
+		fmt.Fprintf(out, "%s connected at %s\n", x.Name, x.Sim.WebhookURL)
+	}
 
 	if *faults {
 		cl.Emu.SetFaults(sandbox.Faults{
@@ -66,6 +83,13 @@ func (c *DemoCommand) Run(ctx context.Context, args []string) error {
 	}
 	opts := scenarioOptions{Calls: *calls, Seed: *seed, Concurrency: 8, DuplicateRate: 0.3, PartialRate: 0.2,
 		ResultRate: 0.6, RecordingRate: 0.7, LateRate: 0.25, LateDelay: *hold + 3*time.Second}
+	switch *provider {
+	case "twilio":
+	case "all":
+		opts.Providers = append([]string{"twilio"}, providers...)
+	default:
+		opts.Providers = providers
+	}
 	plans := cl.planCalls(opts)
 	fmt.Fprintf(out, "Sending %d calls: shuffled and duplicated webhooks, call results, recordings, some arriving late…\n", len(plans))
 	st := cl.drive(ctx, plans, opts)
@@ -102,7 +126,7 @@ func maxWindow(st sandbox.Stats) int {
 
 func printReport(out io.Writer, rep *report) {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "\nCALL\tDIRECTION\tNUMBER\tOUTCOME\tINPUTS\tKOMMO\tNOTE\tRESULT\tREC\tCHECK")
+	fmt.Fprintln(tw, "\nPROVIDER\tCALL\tDIRECTION\tNUMBER\tOUTCOME\tINPUTS\tKOMMO\tNOTE\tRESULT\tREC\tCHECK")
 	vs := slices.Clone(rep.Verdicts)
 	for _, v := range vs {
 		p := v.Plan
@@ -116,6 +140,8 @@ func printReport(out io.Writer, rep *report) {
 				entity = "(not ended)"
 			} else if v.Call != nil && v.Call.Kommo.State == "unmatched" {
 				entity = "(unknown number)"
+			} else if v.Call != nil && v.Call.CustomerNumber == "" {
+				entity = "(no webhook: no number)"
 			}
 		}
 		check := "ok"
@@ -130,7 +156,7 @@ func printReport(out io.Writer, rep *report) {
 		if p.Recording {
 			rec = "yes"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s (%s)\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", p.SID[len(p.SID)-8:], p.Direction, p.Customer, p.Category,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s (%s)\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", p.Provider, p.SID[max(len(p.SID)-8, 0):], p.Direction, p.Customer, p.Category,
 			p.Outcome, p.Inputs, entity, note, res, rec, check)
 	}
 	tw.Flush()

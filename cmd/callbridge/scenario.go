@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"callbridge"
+	"callbridge/declarative"
 	"callbridge/sandbox"
 	"callbridge/twilio"
 )
@@ -37,11 +38,16 @@ type scenarioOptions struct {
 	LateDelay time.Duration
 	// Now is the time the simulated calls start around.
 	Now time.Time
+	// Providers spreads the calls over these providers' connections
+	// ("twilio" or a declarative built-in started with the cluster); default
+	// Twilio only.
+	Providers []string
 }
 
 type action struct {
-	req    *twilio.Request // a webhook, or
-	result *resultSave     // a call result saved in the widget
+	req    *twilio.Request      // a Twilio webhook, or
+	dreq   *declarative.Request // a declarative provider's webhook, or
+	result *resultSave          // a call result saved in the widget
 }
 
 type resultSave struct {
@@ -51,6 +57,9 @@ type resultSave struct {
 
 // callPlan is one simulated call and the inputs it will send.
 type callPlan struct {
+	Provider     string
+	ConnectionID int64
+	// SID is the provider's call id, as its webhooks name the call.
 	SID       string
 	Category  string
 	Customer  string
@@ -81,6 +90,13 @@ func (c *cluster) planCalls(o scenarioOptions) []*callPlan {
 		if rng.Float64() < 0.4 {
 			p.Direction = callbridge.DirectionOutbound
 		}
+		p.Provider, p.ConnectionID = "twilio", c.ConnectionID
+		if len(o.Providers) > 0 {
+			p.Provider = o.Providers[i%len(o.Providers)]
+			if p.Provider != "twilio" {
+				p.ConnectionID = c.Extra[p.Provider].ConnectionID
+			}
+		}
 		spec := twilio.CallSpec{CallSID: p.SID, Direction: p.Direction, Customer: p.Customer, Line: "+14155550000",
 			Agent: "+14155559999", DialLeg: p.Direction == callbridge.DirectionInbound, Start: o.Now.Add(-time.Duration(rng.IntN(600)) * time.Second)}
 		switch r := rng.Float64(); {
@@ -97,24 +113,19 @@ func (c *cluster) planCalls(o scenarioOptions) []*callPlan {
 		spec.Recording = p.Recording
 		p.Spec = spec
 
-		var inputs []action
-		for _, r := range c.Sim.Requests(spec) {
-			if r.Kind == "recording" {
-				continue
-			}
-			if rng.Float64() < o.PartialRate && rng.Float64() < 0.35 {
-				continue // this webhook was lost
-			}
-			inputs = append(inputs, action{req: r})
-			if rng.Float64() < o.DuplicateRate {
-				inputs = append(inputs, action{req: r})
-			}
-		}
-		var extra []action
-		if p.Recording {
-			for _, r := range c.Sim.Requests(spec) {
-				if r.Kind == "recording" {
-					extra = append(extra, action{req: r})
+		var inputs, extra []action
+		for _, a := range c.webhooks(p, spec) {
+			switch {
+			case a.kind() == "recording":
+				if p.Recording {
+					extra = append(extra, a)
+				}
+			case rng.Float64() < o.PartialRate && rng.Float64() < 0.35:
+				// this webhook was lost
+			default:
+				inputs = append(inputs, a)
+				if rng.Float64() < o.DuplicateRate {
+					inputs = append(inputs, a)
 				}
 			}
 		}
@@ -247,19 +258,68 @@ func (c *cluster) send(ctx context.Context, p *callPlan, a action) error {
 func (c *cluster) sendOnce(ctx context.Context, p *callPlan, a action) error {
 	if a.result != nil {
 		return c.widget(ctx, "POST", "/api/widget/calls/result", c.AdminUserID, map[string]any{
-			"connection_id": c.ConnectionID, "provider_call_id": p.SID, "text": a.result.Text, "call_status": a.result.CallStatus,
+			"connection_id": p.ConnectionID, "provider_call_id": p.SID, "text": a.result.Text, "call_status": a.result.CallStatus,
 		}, nil)
 	}
-	resp, err := c.Sim.Send(ctx, a.req)
+	var (
+		resp *http.Response
+		err  error
+		what string
+	)
+	if a.dreq != nil {
+		resp, err = c.Extra[p.Provider].Sim.Send(ctx, a.dreq)
+		what = a.dreq.CallID + " " + a.dreq.Status
+	} else {
+		resp, err = c.Sim.Send(ctx, a.req)
+		what = a.req.CallSID + " " + a.req.Status
+	}
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("webhook %s %s: %s", a.req.CallSID, a.req.Status, resp.Status)
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("%s webhook %s: %s", p.Provider, what, resp.Status)
 	}
 	return nil
+}
+
+func (a action) kind() string {
+	switch {
+	case a.dreq != nil:
+		return a.dreq.Kind
+	case a.req != nil:
+		return a.req.Kind
+	}
+	return "result"
+}
+
+// webhooks returns the provider webhooks of a planned call, in the order the
+// provider sends them, and sets p.SID to the call id they carry.
+func (c *cluster) webhooks(p *callPlan, spec twilio.CallSpec) []action {
+	var out []action
+	if p.Provider == "twilio" {
+		for _, r := range c.Sim.Requests(spec) {
+			out = append(out, action{req: r})
+		}
+		return out
+	}
+	x := c.Extra[p.Provider]
+	ds := declarative.CallSpec{CallID: spec.CallSID, Direction: spec.Direction, Customer: spec.Customer, Line: spec.Line,
+		Agent: spec.Agent, Answered: spec.Answered, Busy: spec.Busy, Failed: spec.Failed, Duration: spec.Duration,
+		Recording: spec.Recording, Start: spec.Start}
+	reqs := x.Sim.Requests(ds)
+	for _, r := range reqs {
+		out = append(out, action{dreq: r})
+	}
+	// The provider's own call id, as its connector reads it.
+	for _, r := range reqs {
+		if evs, _, err := x.Connector.ParseWebhook(context.Background(), x.conn(), r.WebhookRequest(time.Now())); err == nil && len(evs) > 0 {
+			p.SID = evs[0].ProviderCallID
+			break
+		}
+	}
+	return out
 }
 
 // calls returns the account's calls by provider call id.
@@ -292,7 +352,7 @@ func (c *cluster) waitSynced(ctx context.Context, plans []*callPlan, timeout tim
 		var example *callbridge.Call
 		for _, p := range plans {
 			call, ok := calls[p.SID]
-			if ok && call.Loggable() && (!call.Synced() || call.Kommo.State == callbridge.KommoIntent || call.Kommo.State == callbridge.KommoNone) {
+			if ok && call.Loggable() && (!call.Synced() || call.Kommo.State == callbridge.KommoIntent) {
 				pending++
 				example = call
 			}
@@ -383,6 +443,11 @@ func (c *cluster) verify(ctx context.Context, plans []*callPlan) (*report, error
 		case !call.Loggable():
 			if n := len(notes[call.UID]); n != 0 {
 				problem("not loggable, yet %d notes in Kommo", n)
+			}
+		case call.CustomerNumber == "" && call.Kommo.State == callbridge.KommoNone:
+			// Only a result arrived and no webhook: no number to log it by.
+			if n := len(notes[call.UID]); n != 0 {
+				problem("no number known, yet %d notes in Kommo", n)
 			}
 		case call.Kommo.State == callbridge.KommoUnmatched:
 			if p.Category != catUnknown || p.Direction != callbridge.DirectionOutbound {
