@@ -108,6 +108,7 @@ type Client struct {
 	flights  map[int64]*flight           // in-process refreshes by account
 
 	calls     *batcher[CallInput, *CallCreated]
+	unsorted  *batcher[UnsortedSIPInput, *UnsortedCreated]
 	notes     *batcher[NoteUpdate, struct{}]
 	noteReads *batcher[int64, *Note]
 	contacts  contactCache
@@ -167,6 +168,7 @@ func NewClient(cfg Config, tokens TokenStore) *Client {
 		flights:  make(map[int64]*flight),
 	}
 	c.calls = newBatcher(cfg.BatchSize, cfg.BatchWait, c.flushCalls)
+	c.unsorted = newBatcher(cfg.BatchSize, cfg.BatchWait, c.flushUnsorted)
 	c.notes = newBatcher(cfg.BatchSize, cfg.BatchWait, c.flushNoteUpdates)
 	c.noteReads = newReadBatcher(cfg.BatchSize, cfg.BatchWait, c.flushNoteReads)
 	c.contacts.init()

@@ -69,17 +69,36 @@ type UnsortedFilter struct {
 // /api/v4/leads/unsorted/sip. A write without a readable answer is
 // KindUncertain: look for in.SourceUID with ListUnsorted before writing again.
 func (c *Client) AddUnsortedSIP(ctx context.Context, acct *callbridge.Account, in UnsortedSIPInput) (*UnsortedCreated, error) {
+	if err := checkAccount(acct); err != nil {
+		return nil, err
+	}
 	if strings.TrimSpace(in.SourceUID) == "" || strings.TrimSpace(in.SourceName) == "" {
 		return nil, callbridge.Errorf(callbridge.EINVALID, "kommo: an incoming lead needs a source uid and a source name")
 	}
-	m := in.Metadata
-	calledAt := m.CalledAt
-	if calledAt.IsZero() {
-		calledAt = c.now()
+	if in.Metadata.CalledAt.IsZero() {
+		in.Metadata.CalledAt = c.now()
 	}
+	// Concurrent incoming leads of one account share one request (the
+	// endpoint takes an array), like calls.
+	return c.unsorted.do(ctx, acct, "unsorted", in)
+}
+
+var unsortedSpec = &batchSpec[UnsortedSIPInput, *UnsortedCreated]{
+	method: http.MethodPost, route: "POST /api/v4/leads/unsorted/sip", path: "/api/v4/leads/unsorted/sip",
+	encode: unsortedItem,
+	parse:  parseUnsorted,
+}
+
+func (c *Client) flushUnsorted(ctx context.Context, acct *callbridge.Account, _ string, take func() []UnsortedSIPInput) ([]outcome[*UnsortedCreated], error) {
+	return runBatch(ctx, c, acct, unsortedSpec, take)
+}
+
+// unsortedItem is the array element of POST /api/v4/leads/unsorted/sip.
+func unsortedItem(in UnsortedSIPInput, rid string) any {
+	m := in.Metadata
 	meta := map[string]any{
 		"uniq": m.Uniq, "from": m.From, "phone": m.Phone, "duration": m.Duration,
-		"called_at": calledAt.Unix(), "is_call_event_needed": m.IsCallEventNeeded,
+		"called_at": m.CalledAt.Unix(), "is_call_event_needed": m.IsCallEventNeeded,
 	}
 	if m.Link != "" {
 		meta["link"] = m.Link
@@ -91,7 +110,7 @@ func (c *Client) AddUnsortedSIP(ctx context.Context, acct *callbridge.Account, i
 		meta["call_responsible"] = m.CallResponsible
 	}
 	item := map[string]any{
-		"source_uid": in.SourceUID, "source_name": in.SourceName, "metadata": meta, "request_id": "1",
+		"source_uid": in.SourceUID, "source_name": in.SourceName, "metadata": meta, "request_id": rid,
 	}
 	if in.PipelineID != 0 {
 		item["pipeline_id"] = in.PipelineID
@@ -118,31 +137,56 @@ func (c *Client) AddUnsortedSIP(ctx context.Context, acct *callbridge.Account, i
 	if len(embedded) > 0 {
 		item["_embedded"] = embedded
 	}
-	req := &request{method: http.MethodPost, route: "POST /api/v4/leads/unsorted/sip", path: "/api/v4/leads/unsorted/sip", body: []any{item}}
+	return item
+}
+
+// parseUnsorted reads {"_embedded":{"unsorted":[{uid, request_id,
+// _embedded:{leads, contacts}}]}} and per-item errors.
+func parseUnsorted(resp *response, items []entry[UnsortedSIPInput]) (map[string]*UnsortedCreated, map[string]error, []error) {
 	var body struct {
+		Errors   []itemError `json:"errors"`
 		Embedded struct {
 			Unsorted []unsortedJSON `json:"unsorted"`
 		} `json:"_embedded"`
 	}
-	if err := c.write(ctx, acct, req, &body); err != nil {
-		return nil, err
+	vals := make(map[string]*UnsortedCreated)
+	errs := make(map[string]error)
+	if json.Unmarshal(resp.body, &body) != nil {
+		return vals, errs, nil
 	}
-	if len(body.Embedded.Unsorted) == 0 || body.Embedded.Unsorted[0].UID == "" {
-		return nil, callbridge.Uncertain(nil, "kommo: the incoming lead answer has no uid")
+	for _, r := range body.Embedded.Unsorted {
+		rid := string(r.RequestID)
+		if rid == "" && len(items) == 1 && len(body.Embedded.Unsorted) == 1 {
+			rid = items[0].rid
+		}
+		if rid == "" || r.UID == "" {
+			continue
+		}
+		u := r.unsorted()
+		out := &UnsortedCreated{UID: u.UID}
+		if len(u.LeadIDs) > 0 {
+			out.LeadID = u.LeadIDs[0]
+		}
+		if len(u.ContactIDs) > 0 {
+			out.ContactID = u.ContactIDs[0]
+		}
+		vals[rid] = out
 	}
-	u := body.Embedded.Unsorted[0].unsorted()
-	out := &UnsortedCreated{UID: u.UID}
-	if len(u.LeadIDs) > 0 {
-		out.LeadID = u.LeadIDs[0]
+	var loose []error
+	for _, e := range body.Errors {
+		if e.RequestID != "" {
+			errs[string(e.RequestID)] = itemErr(e)
+		} else {
+			loose = append(loose, itemErr(e))
+		}
 	}
-	if len(u.ContactIDs) > 0 {
-		out.ContactID = u.ContactIDs[0]
-	}
-	return out, nil
+	validationErrs(problemOf(resp.body), errs)
+	return vals, errs, loose
 }
 
 type unsortedJSON struct {
 	UID        string          `json:"uid"`
+	RequestID  flexString      `json:"request_id"`
 	SourceUID  string          `json:"source_uid"`
 	Category   string          `json:"category"`
 	PipelineID flexInt         `json:"pipeline_id"`
