@@ -27,12 +27,6 @@ type Config struct {
 	KommoBaseURL      string // API origin for every account (the emulator); default https://{subdomain}.kommo.com
 	KommoRPS          float64
 	KommoBatchWait    time.Duration
-	// KommoSharedLimit makes replicas on one PostgreSQL database share the
-	// Kommo rate budget (postgres.Limiter); default true. Ignored on SQLite.
-	KommoSharedLimit bool
-	// KommoEgress names the IP address requests to Kommo leave from; replicas
-	// with the same name share one per-IP budget (default "default").
-	KommoEgress string
 
 	Hold        time.Duration // delay of the first write after hang-up
 	Workers     int           // concurrent sync jobs
@@ -46,10 +40,6 @@ type Config struct {
 
 	LogFormat string // json or text
 	LogLevel  string // debug, info, warn, error
-
-	// OperatorToken protects the operator pages and River's UI; empty
-	// disables them. At least 16 characters.
-	OperatorToken string
 }
 
 func (c *Config) flags(fs *flag.FlagSet) {
@@ -67,8 +57,6 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	str(&c.KommoRedirectURI, "kommo-redirect-uri", "", "the integration's redirect URI; default <public-url>/oauth/install")
 	str(&c.KommoBaseURL, "kommo-base-url", "", "Kommo API origin for every account, e.g. the sandbox http://127.0.0.1:8081")
 	fs.Float64Var(&c.KommoRPS, "kommo-rps", envFloat("kommo-rps", 6), "requests per second to Kommo per egress IP (Kommo allows 7) (env CALLBRIDGE_KOMMO_RPS)")
-	fs.BoolVar(&c.KommoSharedLimit, "kommo-shared-limit", envBool("kommo-shared-limit", true), "with PostgreSQL, share the Kommo rate budget among all replicas through the database (env CALLBRIDGE_KOMMO_SHARED_LIMIT)")
-	str(&c.KommoEgress, "kommo-egress", "default", "name of the IP address requests to Kommo leave from: replicas with the same name share its budget")
 	fs.DurationVar(&c.KommoBatchWait, "kommo-batch-wait", envDuration("kommo-batch-wait", 200*time.Millisecond), "how long a call waits for others to share its Kommo request (env CALLBRIDGE_KOMMO_BATCH_WAIT)")
 	fs.DurationVar(&c.Hold, "hold", envDuration("hold", 10*time.Second), "delay of the first Kommo write after hang-up (env CALLBRIDGE_HOLD)")
 	fs.DurationVar(&c.JobTimeout, "job-timeout", envDuration("job-timeout", 2*time.Minute), "deadline of one job run (env CALLBRIDGE_JOB_TIMEOUT)")
@@ -80,7 +68,6 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	str(&c.AllowedOrigins, "allowed-origins", "", "extra comma-separated origins allowed to call the widget API (Kommo's own are always allowed)")
 	str(&c.LogFormat, "log-format", "json", "log format: json or text")
 	str(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
-	str(&c.OperatorToken, "operator-token", "", "token for the operator pages (/operator/) and River's UI (/riverui/), as basic-auth password or bearer token; empty disables them")
 }
 
 // finish fills derived defaults.
@@ -101,9 +88,6 @@ func (c *Config) finish() error {
 	}
 	if c.Postgres() && c.SecretKey == "" && c.SecretKeyFile == "" {
 		return fmt.Errorf("with PostgreSQL every replica needs the same key: set --secret-key or --secret-key-file")
-	}
-	if c.OperatorToken != "" && len(c.OperatorToken) < 16 {
-		return fmt.Errorf("--operator-token must be at least 16 characters")
 	}
 	if c.KommoRPS <= 0 || c.KommoRPS > 7 {
 		return fmt.Errorf("--kommo-rps must be in (0, 7]: Kommo blocks the IP beyond 7 requests per second")
@@ -136,13 +120,6 @@ func envInt(flag string, def int) int {
 
 func envFloat(flag string, def float64) float64 {
 	if v, err := strconv.ParseFloat(env(flag, ""), 64); err == nil {
-		return v
-	}
-	return def
-}
-
-func envBool(flag string, def bool) bool {
-	if v, err := strconv.ParseBool(env(flag, "")); err == nil {
 		return v
 	}
 	return def
