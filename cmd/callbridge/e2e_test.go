@@ -116,7 +116,7 @@ func checkReport(t *testing.T, rep *report) {
 	}
 }
 
-// TestStress sends 1,000 calls, each with a random subset of its status
+// TestStress sends 1,000 calls through five connectors, each with a random subset of its status
 // webhooks (some duplicated, shuffled), call results and recordings,
 // concurrently over HTTP while the emulator injects latency, 5xx, 429 bursts
 // and accept-then-drop. Every call must end as exactly one note on the entity
@@ -129,7 +129,10 @@ func TestStress(t *testing.T) {
 	}
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
-			c := newTestCluster(t, b, clusterOptions{Hold: time.Second, Contacts: 40})
+			// The calls go through five connectors: Twilio (code) and the
+			// declarative Plivo, Exotel, Ozonetel and Telzio.
+			providers := []string{"plivo", "exotel", "ozonetel", "telzio"}
+			c := newTestCluster(t, b, clusterOptions{Hold: time.Second, Contacts: 40, Providers: providers})
 			ctx := context.Background()
 			c.Emu.SetFaults(sandbox.Faults{
 				Latency: 2 * time.Millisecond, Jitter: 10 * time.Millisecond,
@@ -137,7 +140,8 @@ func TestStress(t *testing.T) {
 				StormRetryAfter: time.Second, StormUntil: time.Now().Add(4 * time.Second),
 			})
 			o := scenarioOptions{Calls: calls, Seed: 42, Concurrency: 32, DuplicateRate: 0.3, PartialRate: 0.2,
-				ResultRate: 0.5, RecordingRate: 0.6, LateRate: 0.1, LateDelay: 3 * time.Second}
+				ResultRate: 0.5, RecordingRate: 0.6, LateRate: 0.1, LateDelay: 3 * time.Second,
+				Providers: append([]string{"twilio"}, providers...)}
 			plans := c.planCalls(o)
 			st := c.drive(ctx, plans, o)
 			if n := st.Failures.Load(); n > 0 {
