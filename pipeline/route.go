@@ -58,7 +58,8 @@ func (r *Router) Route(ctx context.Context, conn *callbridge.Connection, req cal
 	}
 	s := acct.Settings.WithDefaults()
 	t := callbridge.RouteTarget{Fallback: s.Routing.Fallback, Voicemail: s.Routing.Voicemail, Reason: "fallback"}
-	if s.Routing.Disabled || !callbridge.IsPhoneNumber(req.Customer) {
+	// No mapped extension means no manager to ring: spare Kommo the search.
+	if s.Routing.Disabled || len(s.Extensions) == 0 || !callbridge.IsPhoneNumber(req.Customer) {
 		return t
 	}
 	contacts, err := r.Kommo.SearchContacts(ctx, acct, req.Customer)
