@@ -124,8 +124,15 @@ func checkReport(t *testing.T, rep *report) {
 // the recording; the emulator must never block the IP.
 func TestStress(t *testing.T) {
 	calls := 1000
-	if testing.Short() {
+	switch {
+	case testing.Short():
 		calls = 150
+	case raceDetector:
+		// Under -race, modernc's SQLite (C translated to Go) is instrumented
+		// line by line and ingest slows down by well over an order of
+		// magnitude. The race run checks the same paths with 200 calls;
+		// .ci/run runs the full 1,000 without -race.
+		calls = 200
 	}
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
