@@ -38,9 +38,9 @@ type clusterOptions struct {
 	Contacts       int // seeded numbers per category
 	// Providers are declarative built-ins (plivo, exotel, ozonetel, telzio)
 	// connected besides Twilio, each with its simulator.
-	Providers []string
-	RetryAfter     time.Duration
-	Logger         *slog.Logger
+	Providers  []string
+	RetryAfter time.Duration
+	Logger     *slog.Logger
 }
 
 // cluster is a running emulator + callbridge + simulator.

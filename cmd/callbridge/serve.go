@@ -15,16 +15,16 @@ import (
 	"github.com/riverqueue/river"
 
 	"callbridge"
+	"callbridge/declarative"
 	cbhttp "callbridge/http"
 	"callbridge/kommo"
 	"callbridge/pipeline"
 	"callbridge/postgres"
 	"callbridge/prometheus"
+	"callbridge/ringcentral"
 	"callbridge/secret"
 	"callbridge/sqlite"
 	"callbridge/store"
-	"callbridge/declarative"
-	"callbridge/ringcentral"
 	"callbridge/twilio"
 	"callbridge/zenvia"
 )
@@ -181,7 +181,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.HTTP = &cbhttp.Server{
 		Router: router.For, Kommo: m.Kommo, Realtime: m.Realtime,
 		AllowedOrigins: splitList(m.Config.AllowedOrigins),
-		Addr: m.Config.Addr, PublicURL: m.Config.PublicURL,
+		Addr:           m.Config.Addr, PublicURL: m.Config.PublicURL,
 		Store: m.DB, Connectors: connectors, Ingester: m.Ingester,
 		ClientID: m.Config.KommoClientID, ClientSecret: m.Config.KommoClientSecret,
 		RecordingKey: recordingKey, Ready: m.DB.Ping, Metrics: m.Metrics.Handler(),
