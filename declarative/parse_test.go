@@ -250,7 +250,7 @@ func TestLoadDir(t *testing.T) {
 
 // The annotated example of docs/connectors.md loads cleanly and works.
 func TestFormatExample(t *testing.T) {
-	doc, err := os.ReadFile("docs/connectors.md")
+	doc, err := os.ReadFile("../docs/connectors.md")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -85,6 +85,9 @@ func (s *serverProcess) kill() {
 // Kommo faults on. Inputs the dead server refused are resent, as providers
 // retry. After the last restart every call is in Kommo exactly once.
 func TestCrash(t *testing.T) {
+	if raceDetector {
+		t.Skip("the crash test runs without -race in .ci/run: its restarts under the race detector take minutes")
+	}
 	dir := t.TempDir()
 	ctx := context.Background()
 

@@ -144,6 +144,9 @@ func TestStress(t *testing.T) {
 			providers := []string{"plivo", "exotel", "ozonetel", "telzio"}
 			c := newTestCluster(t, b, clusterOptions{Hold: time.Second, Contacts: 40, Providers: providers})
 			ctx := context.Background()
+			// Like providers and the widget, resend an input whose request
+			// failed or timed out (inputs are idempotent by their keys).
+			c.Retry = true
 			c.Emu.SetFaults(sandbox.Faults{
 				Latency: 2 * time.Millisecond, Jitter: 10 * time.Millisecond,
 				ErrorRate: 0.03, ErrorAfterRate: 0.01, DropRate: 0.025, RateLimitRate: 0.005,
