@@ -70,6 +70,11 @@ type localLimiter struct {
 
 // Wait implements Limiter.
 func (l *localLimiter) Wait(ctx context.Context, accountID int64) error {
+	// No slot is reserved ahead: a waiter sleeps until the earliest time it
+	// could go, then checks again against the releases actually made. When
+	// the process is starved and timers fire late in a clump, only the first
+	// of them goes; the others wait for their turn again, so the releases —
+	// and the requests on the wire — stay within the limits.
 	for {
 		if err := ctx.Err(); err != nil {
 			return callbridge.Transient(callbridge.EUNAVAILABLE, 0, err, "kommo: request not sent: %v", err)
@@ -77,35 +82,26 @@ func (l *localLimiter) Wait(ctx context.Context, accountID int64) error {
 		now := time.Now()
 		l.mu.Lock()
 		at := l.slot(now, accountID)
-		if dl, ok := ctx.Deadline(); ok && dl.Before(at) {
+		if !at.After(now) {
+			l.commit(now, accountID)
 			l.mu.Unlock()
+			return nil
+		}
+		l.mu.Unlock()
+		if dl, ok := ctx.Deadline(); ok && dl.Before(at) {
 			return &callbridge.Error{Code: callbridge.ERATELIMIT, Kind: callbridge.KindTransient, RetryAfter: at.Sub(now),
 				Message: "Kommo's rate limit leaves no room before the deadline"}
 		}
-		l.commit(at, accountID)
-		l.mu.Unlock()
-
-		if d := at.Sub(now); d > 0 {
-			t := time.NewTimer(d)
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
-				l.refund(at, accountID)
-				return callbridge.Transient(callbridge.EUNAVAILABLE, 0, ctx.Err(), "kommo: request not sent: %v", ctx.Err())
-			}
+		t := time.NewTimer(at.Sub(now))
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return callbridge.Transient(callbridge.EUNAVAILABLE, 0, ctx.Err(), "kommo: request not sent: %v", ctx.Err())
 		}
-		l.mu.Lock()
-		penalized := l.penalty.After(at)
-		l.mu.Unlock()
-		if !penalized {
-			return nil
-		}
-		// A 429 arrived while we waited: take a new slot after the penalty.
 	}
 }
 
-// slot returns the earliest time a request may go. l.mu is held.
 func (l *localLimiter) slot(now time.Time, accountID int64) time.Time {
 	at := now
 	at = later(at, l.ip.Add(-l.tau))
@@ -132,20 +128,6 @@ func (l *localLimiter) commit(at time.Time, accountID int64) {
 		}
 	}
 	l.accounts[accountID] = later(l.accounts[accountID], at).Add(l.interval)
-}
-
-// refund gives back a slot that was not used, when it is still the last one
-// taken (otherwise later reservations already count on it).
-func (l *localLimiter) refund(at time.Time, accountID int64) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	end := at.Add(l.interval)
-	if l.ip.Equal(end) {
-		l.ip = at
-	}
-	if accountID != 0 && l.accounts[accountID].Equal(end) {
-		l.accounts[accountID] = at
-	}
 }
 
 // Penalize implements Limiter.
