@@ -15,10 +15,10 @@ import (
 func TestRefresh(t *testing.T) {
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
-			// Two servers split Kommo's budget (3 + 3 requests per second).
-			rps := 6.0
+			// Two servers split Kommo's budget (2.5 + 2.5 requests per second).
+			rps := 0.0 // the cluster's default
 			if b.url != "" {
-				rps = 3
+				rps = 2.5
 			}
 			c := newTestCluster(t, b, clusterOptions{Hold: 300 * time.Millisecond, Contacts: 10, Workers: 50, KommoRPS: rps})
 			ctx := context.Background()
