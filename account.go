@@ -51,6 +51,11 @@ type Settings struct {
 	// Kommo user id (decimal string).
 	Widget WidgetPrefs            `json:"widget"`
 	Users  map[string]WidgetPrefs `json:"users,omitempty"`
+
+	// Rules are the call-handling rules (docs/rules.md). The zero value is
+	// the default: an unknown inbound number gets an incoming lead, and
+	// nothing else is created.
+	Rules RuleSettings `json:"rules"`
 }
 
 // RoutingSettings configure smart forwarding: an incoming call rings the

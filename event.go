@@ -94,6 +94,15 @@ type CallEvent struct {
 	// Result is set for EventResult.
 	Result *CallResult
 
+	// AISummary and Transcript are AI artifacts of the call when the
+	// provider sends them (RingCentral's aiNote and transcript), as plain
+	// text: the transcript's utterances as "Speaker: text" joined by " / ".
+	// The ingester fills them from Payload (ParseAIArtifacts) when the
+	// connector did not. At most MaxAISummary and MaxTranscript bytes are
+	// stored.
+	AISummary  string
+	Transcript string
+
 	// OccurredAt is when the provider says the event happened, in UTC; zero if
 	// the payload has no time. Sequence is the provider's ordering hint (Twilio
 	// SequenceNumber), 0 if none.
@@ -112,10 +121,12 @@ type CallResult struct {
 	CallStatus int    `json:"call_status,omitempty"` // Kommo call_status 1–7; 0 = not given
 	// EntityType and EntityID name the entity the manager chose ("leads",
 	// "contacts", "companies", "customers"); empty keeps the algorithm's choice.
-	EntityType string    `json:"entity_type,omitempty"`
-	EntityID   int64     `json:"entity_id,omitempty"`
-	UserID     int64     `json:"user_id,omitempty"` // Kommo user who saved it
-	SavedAt    time.Time `json:"saved_at"`
+	EntityType string `json:"entity_type,omitempty"`
+	EntityID   int64  `json:"entity_id,omitempty"`
+	UserID     int64  `json:"user_id,omitempty"` // Kommo user who saved it
+	// Rating is the manager's 1–5 call quality rating; 0 = not given.
+	Rating  int       `json:"rating,omitempty"`
+	SavedAt time.Time `json:"saved_at"`
 }
 
 // Kommo call_status values (POST /api/v4/calls).

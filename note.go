@@ -3,6 +3,7 @@ package callbridge
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // The call note. Kommo shows a call's call_result text in the call note;
@@ -25,6 +26,21 @@ type noteLabels struct {
 	Direction, Status, Duration, Result, Recording string
 	Inbound, Outbound, Internal                    string
 	Statuses                                       map[Status]string
+
+	// Lines added by NoteLinesFor.
+	Line, Number, Manager, Quality, Summary, Transcript string
+	// RecordingDeleted is the Recording value after the 18-hour rule
+	// deleted the recording; Moved is the text left on a note whose call
+	// moved to another entity ("%s" is the entity, e.g. "lead #12").
+	RecordingDeleted, Moved string
+	// Entity names for Moved, by entity type.
+	Entities map[string]string
+	// CallbackTask and RecallTask are the texts of the rules' tasks and
+	// NewLead the name of a lead they create ("%s" is the number).
+	CallbackTask, RecallTask, NewLead string
+	// CalledBack is the result of a callback task completed by a later
+	// answered call.
+	CalledBack string
 }
 
 var labels = map[string]noteLabels{
@@ -33,18 +49,33 @@ var labels = map[string]noteLabels{
 		Inbound: "Incoming", Outbound: "Outgoing", Internal: "Internal",
 		Statuses: map[Status]string{StatusRinging: "Ringing", StatusAnswered: "In progress", StatusCompleted: "Answered",
 			StatusMissed: "Missed", StatusBusy: "Busy", StatusFailed: "Failed"},
+		Line: "Line", Number: "Number", Manager: "Manager", Quality: "Quality", Summary: "AI summary", Transcript: "Transcript",
+		RecordingDeleted: "deleted (no contact within %d h)", Moved: "Call moved to %s",
+		Entities:     map[string]string{"leads": "lead", "contacts": "contact", "companies": "company", "customers": "customer"},
+		CallbackTask: "Call back %s (missed call)", RecallTask: "Call %s again (the call dropped)", NewLead: "Call from %s",
+		CalledBack: "Called back: %s answered",
 	},
 	"es": {
 		Direction: "Llamada", Status: "Estado", Duration: "Duración", Result: "Resultado", Recording: "Grabación",
 		Inbound: "Entrante", Outbound: "Saliente", Internal: "Interna",
 		Statuses: map[Status]string{StatusRinging: "Sonando", StatusAnswered: "En curso", StatusCompleted: "Contestada",
 			StatusMissed: "Perdida", StatusBusy: "Ocupado", StatusFailed: "Fallida"},
+		Line: "Línea", Number: "Número", Manager: "Gerente", Quality: "Calidad", Summary: "Resumen IA", Transcript: "Transcripción",
+		RecordingDeleted: "eliminada (sin contacto en %d h)", Moved: "Llamada movida a %s",
+		Entities:     map[string]string{"leads": "la oportunidad", "contacts": "el contacto", "companies": "la empresa", "customers": "el cliente"},
+		CallbackTask: "Devolver la llamada a %s (llamada perdida)", RecallTask: "Volver a llamar a %s (la llamada se cortó)", NewLead: "Llamada de %s",
+		CalledBack: "Llamada devuelta: %s contestó",
 	},
 	"pt": {
 		Direction: "Chamada", Status: "Status", Duration: "Duração", Result: "Resultado", Recording: "Gravação",
 		Inbound: "Recebida", Outbound: "Realizada", Internal: "Interna",
 		Statuses: map[Status]string{StatusRinging: "Tocando", StatusAnswered: "Em andamento", StatusCompleted: "Atendida",
 			StatusMissed: "Perdida", StatusBusy: "Ocupado", StatusFailed: "Falhou"},
+		Line: "Linha", Number: "Número", Manager: "Gerente", Quality: "Qualidade", Summary: "Resumo IA", Transcript: "Transcrição",
+		RecordingDeleted: "excluída (sem contato em %d h)", Moved: "Chamada movida para %s",
+		Entities:     map[string]string{"leads": "o lead", "contacts": "o contato", "companies": "a empresa", "customers": "o cliente"},
+		CallbackTask: "Retornar a ligação de %s (chamada perdida)", RecallTask: "Ligar de novo para %s (a chamada caiu)", NewLead: "Chamada de %s",
+		CalledBack: "Ligação retornada: %s atendeu",
 	},
 }
 
@@ -70,7 +101,39 @@ func FormatDuration(sec int) string {
 // account's language (en, es or pt; others fall back to en). link is the
 // recording link to show, "" if there is none yet.
 func NoteLines(c *Call, lang, link string) []NoteLine {
-	l := labelsFor(lang)
+	return NoteLinesFor(c, NoteInfo{Language: lang, Link: link})
+}
+
+// NoteInfo is what the note shows besides the Call itself. Zero fields
+// leave their lines out.
+type NoteInfo struct {
+	// Language is en (default), es or pt.
+	Language string
+	// Link is the recording link, "" when there is none (yet).
+	Link string
+	// Line is the account's own number the call used; Number is the
+	// customer's number, shown when the contact has several (rule 3).
+	Line, Number string
+	// Manager names the manager who took or placed the call.
+	Manager string
+	// Summary and Transcript are the provider's AI artifacts, each on one
+	// line; Transcript is cut at MaxNoteTranscript characters.
+	Summary, Transcript string
+	// RecordingDeletedAfter is set when the recording was deleted because no
+	// contact appeared within that many hours (the 18-hour rule).
+	RecordingDeletedAfter int
+}
+
+// MaxNoteTranscript bounds the transcript shown in a note, in characters.
+const MaxNoteTranscript = 3000
+
+// NoteLinesFor returns the lines callbridge owns in the call's note: call
+// direction, line, number, manager, status, duration, result, quality
+// rating, recording, AI summary and transcript, each when known. A line
+// whose information is still to come reads Pending ("Recording: (pending)")
+// and is substituted by a later update.
+func NoteLinesFor(c *Call, info NoteInfo) []NoteLine {
+	l := labelsFor(info.Language)
 	var lines []NoteLine
 	switch c.Direction {
 	case DirectionInbound:
@@ -79,6 +142,15 @@ func NoteLines(c *Call, lang, link string) []NoteLine {
 		lines = append(lines, NoteLine{l.Direction, l.Outbound})
 	case DirectionInternal:
 		lines = append(lines, NoteLine{l.Direction, l.Internal})
+	}
+	if v := oneLine(info.Line); v != "" {
+		lines = append(lines, NoteLine{l.Line, v})
+	}
+	if v := oneLine(info.Number); v != "" {
+		lines = append(lines, NoteLine{l.Number, v})
+	}
+	if v := oneLine(info.Manager); v != "" {
+		lines = append(lines, NoteLine{l.Manager, v})
 	}
 	if s, ok := l.Statuses[c.Status]; ok {
 		lines = append(lines, NoteLine{l.Status, s})
@@ -89,13 +161,67 @@ func NoteLines(c *Call, lang, link string) []NoteLine {
 	if c.Result != nil && strings.TrimSpace(c.Result.Text) != "" {
 		lines = append(lines, NoteLine{l.Result, oneLine(c.Result.Text)})
 	}
+	if c.Result != nil && c.Result.Rating >= 1 && c.Result.Rating <= 5 {
+		lines = append(lines, NoteLine{l.Quality, fmt.Sprintf("%d/5", c.Result.Rating)})
+	}
 	switch {
-	case link != "":
-		lines = append(lines, NoteLine{l.Recording, link})
+	case info.RecordingDeletedAfter > 0:
+		lines = append(lines, NoteLine{l.Recording, fmt.Sprintf(l.RecordingDeleted, info.RecordingDeletedAfter)})
+	case info.Link != "":
+		lines = append(lines, NoteLine{l.Recording, info.Link})
 	case c.Answered():
 		lines = append(lines, NoteLine{l.Recording, Pending})
 	}
+	if v := oneLine(info.Summary); v != "" {
+		lines = append(lines, NoteLine{l.Summary, v})
+	}
+	if v := oneLine(info.Transcript); v != "" {
+		lines = append(lines, NoteLine{l.Transcript, truncateRunes(v, MaxNoteTranscript)})
+	}
 	return lines
+}
+
+// MovedNote is the text left on a call's note after the call moved to
+// another entity: "Call moved to lead #12".
+func MovedNote(lang, entityType string, entityID int64) string {
+	l := labelsFor(lang)
+	name := l.Entities[entityType]
+	if name == "" {
+		name = entityType
+	}
+	return fmt.Sprintf(l.Moved, fmt.Sprintf("%s #%d", name, entityID))
+}
+
+// RuleText returns the localised text of a task or lead the rules create:
+// kind is "callback", "recall" or "lead" (number is the customer's number),
+// or "calledback", the result of a completed callback task (number is the
+// customer's number).
+func RuleText(lang, kind, number string) string {
+	l := labelsFor(lang)
+	switch kind {
+	case "callback":
+		return fmt.Sprintf(l.CallbackTask, number)
+	case "recall":
+		return fmt.Sprintf(l.RecallTask, number)
+	case "calledback":
+		return fmt.Sprintf(l.CalledBack, number)
+	}
+	return fmt.Sprintf(l.NewLead, number)
+}
+
+// truncateRunes cuts s to at most n characters, marking the cut with "…".
+func truncateRunes(s string, n int) string {
+	if n <= 0 || utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	count := 0
+	for i := range s {
+		if count == n-1 {
+			return s[:i] + "…"
+		}
+		count++
+	}
+	return s
 }
 
 // oneLine folds text onto one line so that it stays one labelled line.

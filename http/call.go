@@ -35,6 +35,9 @@ type resultRequest struct {
 	CallStatus     int    `json:"call_status"`
 	EntityType     string `json:"entity_type"`
 	EntityID       int64  `json:"entity_id"`
+	// Rating is the manager's 1–5 call quality rating (the widget's
+	// quality_rating preference); 0 = not given.
+	Rating int `json:"rating"`
 }
 
 // validate checks everything that needs no database, with a message that
@@ -68,6 +71,9 @@ func (req *resultRequest) validate() error {
 	if req.CallStatus < 0 || req.CallStatus > callbridge.KommoCallBusy {
 		return invalid("call_status must be between 0 (not given) and %d.", callbridge.KommoCallBusy)
 	}
+	if req.Rating < 0 || req.Rating > 5 {
+		return invalid("rating must be between 0 (not given) and 5.")
+	}
 	switch {
 	case req.EntityType == "" && req.EntityID != 0:
 		return invalid("entity_type is required with entity_id.")
@@ -76,8 +82,8 @@ func (req *resultRequest) validate() error {
 	case req.EntityType != "" && req.EntityID <= 0:
 		return invalid("entity_id must be a positive id with entity_type.")
 	}
-	if req.Text == "" && req.CallStatus == 0 && req.EntityType == "" {
-		return invalid("Nothing to save: give text, call_status or entity_type and entity_id.")
+	if req.Text == "" && req.CallStatus == 0 && req.EntityType == "" && req.Rating == 0 {
+		return invalid("Nothing to save: give text, call_status, rating or entity_type and entity_id.")
 	}
 	return nil
 }
@@ -121,6 +127,7 @@ func (s *Server) handleSaveResult(w nethttp.ResponseWriter, r *nethttp.Request, 
 			CallStatus: req.CallStatus,
 			EntityType: req.EntityType,
 			EntityID:   req.EntityID,
+			Rating:     req.Rating,
 			UserID:     a.UserID,
 			SavedAt:    s.now(),
 		},

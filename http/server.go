@@ -1,8 +1,8 @@
 // Package http is callbridge's HTTP server: provider webhooks, Kommo's OAuth
 // install and disconnect hooks, the widget API, the recording proxy, health
-// checks and metrics. It is where most of callbridge's tenancy and security
-// rules are enforced: webhook tokens and provider signatures, widget tokens,
-// signed recording links, bounded bodies.
+// checks, metrics, the operator pages and River's UI. It is where most of
+// callbridge's tenancy and security rules are enforced: webhook tokens and
+// provider signatures, widget tokens, signed recording links, bounded bodies.
 //
 // The package is named after net/http, which it imports as nethttp.
 package http
@@ -124,6 +124,18 @@ type Server struct {
 	// answer 503.
 	CallLists callbridge.CallListStore
 
+	// OperatorToken protects the operator pages (/operator/) and River's UI
+	// (/riverui/): HTTP basic auth with any user name and the token as
+	// password, or "Authorization: Bearer <token>". Empty: neither exists
+	// (404). Use a long random value.
+	OperatorToken string
+	// Jobs lists and retries jobs on the operator pages (store.JobAdmin).
+	// Nil: the pages show no jobs.
+	Jobs OperatorJobs
+	// RiverUI is River's web UI (NewRiverUI), served at /riverui/ behind
+	// OperatorToken. Nil: not served.
+	RiverUI nethttp.Handler
+
 	// Logger receives the access log and errors (default slog.Default()).
 	Logger *slog.Logger
 	// Now returns the current time (default time.Now).
@@ -201,6 +213,7 @@ func (s *Server) Handler() nethttp.Handler {
 	if s.Metrics != nil {
 		mux.Handle("GET /metrics", s.Metrics)
 	}
+	s.registerOperatorRoutes(mux)
 	for pattern, h := range s.Mounts {
 		mux.Handle(pattern, h)
 	}

@@ -254,6 +254,10 @@ func (s *Server) handlePutSettings(w nethttp.ResponseWriter, r *nethttp.Request,
 		Error(w, r, err)
 		return
 	}
+	if err := s.checkSettingsInKommo(r.Context(), a.Account, &in); err != nil {
+		Error(w, r, err)
+		return
+	}
 	if err := s.Store.UpdateAccountSettings(r.Context(), a.Account.ID, in); err != nil {
 		Error(w, r, err)
 		return
@@ -354,6 +358,158 @@ func validateSettings(st *callbridge.Settings) error {
 	for user := range st.Users {
 		if !validUserKey(user) {
 			return invalid("users: %q is not a Kommo user id.", truncate(user, 20))
+		}
+	}
+	return validateRules(&st.Rules, st.Country)
+}
+
+// validateRules checks and normalises the call-handling rules: everything
+// that needs no Kommo request (checkSettingsInKommo does the rest).
+func validateRules(r *callbridge.RuleSettings, country string) error {
+	invalid := func(format string, args ...any) error {
+		return callbridge.Errorf(callbridge.EINVALID, format, args...)
+	}
+	switch r.UnknownInbound {
+	case "", callbridge.UnknownIncomingLead, callbridge.UnknownContactAndLead, callbridge.UnknownLogOnly:
+	default:
+		return invalid("rules.unknown_inbound must be %s, %s or %s.", callbridge.UnknownIncomingLead, callbridge.UnknownContactAndLead, callbridge.UnknownLogOnly)
+	}
+	switch r.InternalCalls {
+	case "", callbridge.InternalLog, callbridge.InternalIgnore:
+	default:
+		return invalid("rules.internal_calls must be %s or %s.", callbridge.InternalLog, callbridge.InternalIgnore)
+	}
+	for name, id := range map[string]int64{
+		"rules.accept_status_id": r.AcceptStatusID, "rules.new_lead.pipeline_id": r.NewLead.PipelineID,
+		"rules.new_lead.status_id": r.NewLead.StatusID, "rules.known_contact_lead.pipeline_id": r.KnownContactLead.PipelineID,
+		"rules.known_contact_lead.status_id": r.KnownContactLead.StatusID,
+	} {
+		if id < 0 {
+			return invalid("%s must not be negative.", name)
+		}
+	}
+	for name, t := range map[string]*callbridge.TaskRule{"rules.missed_call_task": &r.MissedCallTask, "rules.dropped_call_task": &r.DroppedCallTask} {
+		switch {
+		case t.TaskTypeID < 0:
+			return invalid("%s.task_type_id must not be negative.", name)
+		case t.DueMinutes < 0 || t.DueMinutes > callbridge.MaxTaskDueMinutes:
+			return invalid("%s.due_minutes must be between 0 (default, %d) and %d.", name, int(callbridge.DefaultTaskDue/time.Minute), callbridge.MaxTaskDueMinutes)
+		}
+		switch t.AssignTo {
+		case "", callbridge.AssignResponsible, callbridge.AssignCalled:
+		default:
+			return invalid("%s.assign_to must be %s or %s.", name, callbridge.AssignResponsible, callbridge.AssignCalled)
+		}
+		t.Text = strings.TrimSpace(t.Text)
+		if !utf8.ValidString(t.Text) || utf8.RuneCountInString(t.Text) > callbridge.MaxTaskText || strings.ContainsFunc(t.Text, unicode.IsControl) {
+			return invalid("%s.text must be at most %d characters on one line.", name, callbridge.MaxTaskText)
+		}
+	}
+	if h := r.Recordings.RetentionHours; h < 0 || h > callbridge.MaxRetentionHours {
+		return invalid("rules.recordings.retention_hours must be between 0 (default, 18) and %d.", callbridge.MaxRetentionHours)
+	}
+	for name, list := range map[string]*[]string{"rules.blocked_numbers": &r.BlockedNumbers, "rules.own_numbers": &r.OwnNumbers} {
+		if len(*list) > callbridge.MaxRuleNumbers {
+			return invalid("%s: at most %d numbers.", name, callbridge.MaxRuleNumbers)
+		}
+		var out []string
+		for _, raw := range *list {
+			n := callbridge.NormalizePhone(raw, country)
+			if !callbridge.IsPhoneNumber(n) {
+				return invalid("%s: %q is not a phone number.", name, truncate(raw, 40))
+			}
+			if !slices.Contains(out, n) {
+				out = append(out, n)
+			}
+		}
+		*list = out
+	}
+	return nil
+}
+
+// PipelineLister is implemented by a WidgetKommo that can list the
+// account's pipelines (*kommo.Client does); settings naming a pipeline or
+// stage are then checked against them.
+type PipelineLister interface {
+	ListPipelines(ctx context.Context, acct *callbridge.Account) ([]kommo.Pipeline, error)
+}
+
+// checkSettingsInKommo checks what the settings name in Kommo: the users of
+// the extension mapping, and the pipelines and stages of the rules (when
+// Server.Kommo is a PipelineLister). An unknown one is EINVALID with a
+// message that names it.
+func (s *Server) checkSettingsInKommo(ctx context.Context, acct *callbridge.Account, st *callbridge.Settings) error {
+	invalid := func(format string, args ...any) error {
+		return callbridge.Errorf(callbridge.EINVALID, format, args...)
+	}
+	if len(st.Extensions) > 0 {
+		users, err := s.kommoUsers(ctx, acct)
+		if err != nil {
+			return err
+		}
+		known := map[string]bool{}
+		for _, u := range users {
+			known[strconv.FormatInt(u.ID, 10)] = true
+		}
+		for _, user := range slices.Sorted(maps.Keys(st.Extensions)) {
+			if !known[user] {
+				return invalid("extensions: Kommo has no user %s in this account.", user)
+			}
+		}
+	}
+	rules := st.Rules
+	type stage struct {
+		name             string
+		pipeline, status int64
+	}
+	stages := []stage{
+		{name: "unsorted_pipeline_id", pipeline: st.UnsortedPipelineID},
+		{name: "rules.accept_status_id", pipeline: st.UnsortedPipelineID, status: rules.AcceptStatusID},
+		{name: "rules.new_lead", pipeline: rules.NewLead.PipelineID, status: rules.NewLead.StatusID},
+		{name: "rules.known_contact_lead", pipeline: rules.KnownContactLead.PipelineID, status: rules.KnownContactLead.StatusID},
+	}
+	if !slices.ContainsFunc(stages, func(x stage) bool { return x.pipeline != 0 || x.status != 0 }) {
+		return nil
+	}
+	pl, ok := s.Kommo.(PipelineLister)
+	if !ok {
+		return nil
+	}
+	lctx, cancel := context.WithTimeout(ctx, adminLookupTimeout)
+	defer cancel()
+	pipelines, err := pl.ListPipelines(lctx, acct)
+	if err != nil {
+		return &callbridge.Error{Code: callbridge.EUNAVAILABLE, Kind: callbridge.KindTransient, Err: err,
+			Message: "Kommo's pipelines could not be read to check the settings; nothing was saved. Please try again."}
+	}
+	for _, x := range stages {
+		if x.pipeline == 0 && x.status == 0 {
+			continue
+		}
+		var p *kommo.Pipeline
+		for i := range pipelines {
+			if (x.pipeline != 0 && pipelines[i].ID == x.pipeline) || (x.pipeline == 0 && pipelines[i].IsMain) {
+				p = &pipelines[i]
+				break
+			}
+		}
+		if p == nil && x.pipeline == 0 && len(pipelines) > 0 {
+			p = &pipelines[0]
+		}
+		if p == nil {
+			return invalid("%s: Kommo has no pipeline %d in this account.", x.name, x.pipeline)
+		}
+		if x.status == 0 {
+			continue
+		}
+		i := slices.IndexFunc(p.Statuses, func(st kommo.Status) bool { return st.ID == x.status })
+		switch {
+		case i < 0:
+			return invalid("%s: the pipeline %q has no stage %d.", x.name, p.Name, x.status)
+		case x.status == kommo.StatusWon || x.status == kommo.StatusLost:
+			return invalid("%s: a new or accepted lead cannot go to the closed stage %q.", x.name, p.Statuses[i].Name)
+		case p.Statuses[i].Type == 1:
+			return invalid("%s: %q is the incoming-leads stage; choose a working stage.", x.name, p.Statuses[i].Name)
 		}
 	}
 	return nil

@@ -2,6 +2,7 @@ package kommo
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -109,17 +110,15 @@ func (c *Client) ListTasks(ctx context.Context, acct *callbridge.Account, f Task
 	var body struct {
 		Embedded struct {
 			Tasks []struct {
-				ID                flexInt `json:"id"`
-				Text              string  `json:"text"`
-				EntityID          flexInt `json:"entity_id"`
-				EntityType        string  `json:"entity_type"`
-				TaskTypeID        flexInt `json:"task_type_id"`
-				ResponsibleUserID flexInt `json:"responsible_user_id"`
-				CompleteTill      flexInt `json:"complete_till"`
-				IsCompleted       bool    `json:"is_completed"`
-				Result            struct {
-					Text string `json:"text"`
-				} `json:"result"`
+				ID                flexInt    `json:"id"`
+				Text              string     `json:"text"`
+				EntityID          flexInt    `json:"entity_id"`
+				EntityType        string     `json:"entity_type"`
+				TaskTypeID        flexInt    `json:"task_type_id"`
+				ResponsibleUserID flexInt    `json:"responsible_user_id"`
+				CompleteTill      flexInt    `json:"complete_till"`
+				IsCompleted       bool       `json:"is_completed"`
+				Result            taskResult `json:"result"`
 			} `json:"tasks"`
 		} `json:"_embedded"`
 	}
@@ -147,4 +146,21 @@ func (c *Client) CompleteTask(ctx context.Context, acct *callbridge.Account, id 
 	}
 	req := &request{method: http.MethodPatch, route: "PATCH /api/v4/tasks/{id}", path: fmt.Sprintf("/api/v4/tasks/%d", id), body: body}
 	return c.write(ctx, acct, req, nil)
+}
+
+// taskResult decodes a task's result: {"text": …}, or the empty array Kommo
+// sends for a task without a result.
+type taskResult struct {
+	Text string
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (r *taskResult) UnmarshalJSON(b []byte) error {
+	var o struct {
+		Text string `json:"text"`
+	}
+	if json.Unmarshal(b, &o) == nil {
+		r.Text = o.Text
+	}
+	return nil // [] or null: no result
 }

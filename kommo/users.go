@@ -74,16 +74,20 @@ func (c *Client) NotifyCall(ctx context.Context, acct *callbridge.Account, phone
 	return c.write(ctx, acct, req, nil)
 }
 
-// Status is a stage of a pipeline.
+// Status is a stage of a pipeline. Type is 1 for the incoming-leads stage
+// and 0 for the others; 142 (won) and 143 (lost) are in every pipeline.
 type Status struct {
 	ID   int64
 	Name string
+	Type int
 }
 
-// Pipeline is a lead pipeline with its stages.
+// Pipeline is a lead pipeline with its stages. IsMain marks the account's
+// main pipeline (where leads go when no pipeline is named).
 type Pipeline struct {
 	ID       int64
 	Name     string
+	IsMain   bool
 	Statuses []Status
 }
 
@@ -96,10 +100,12 @@ func (c *Client) ListPipelines(ctx context.Context, acct *callbridge.Account) ([
 			Pipelines []struct {
 				ID       flexInt `json:"id"`
 				Name     string  `json:"name"`
+				IsMain   bool    `json:"is_main"`
 				Embedded struct {
 					Statuses []struct {
 						ID   flexInt `json:"id"`
 						Name string  `json:"name"`
+						Type flexInt `json:"type"`
 					} `json:"statuses"`
 				} `json:"_embedded"`
 			} `json:"pipelines"`
@@ -110,9 +116,9 @@ func (c *Client) ListPipelines(ctx context.Context, acct *callbridge.Account) ([
 	}
 	out := make([]Pipeline, 0, len(body.Embedded.Pipelines))
 	for _, p := range body.Embedded.Pipelines {
-		pl := Pipeline{ID: int64(p.ID), Name: p.Name}
+		pl := Pipeline{ID: int64(p.ID), Name: p.Name, IsMain: p.IsMain}
 		for _, s := range p.Embedded.Statuses {
-			pl.Statuses = append(pl.Statuses, Status{ID: int64(s.ID), Name: s.Name})
+			pl.Statuses = append(pl.Statuses, Status{ID: int64(s.ID), Name: s.Name, Type: int(s.Type)})
 		}
 		out = append(out, pl)
 	}

@@ -9,10 +9,14 @@
 // exactly-once protocol of DESIGN.md §1: a committed write intent before the
 // first create, recovery of an uncertain create by looking in Kommo for the
 // call's key, and in-place updates of the note that keep a manager's edits.
+// It also applies the account's call-handling rules (rules.go,
+// docs/rules.md), each side effect with the same protocol; RulesWorker wakes
+// calls whose rules are due and records, through the Kommo webhook that Hooks
+// registers, what managers did with incoming leads.
 package pipeline
 
 import (
-	"cmp"
+	"bytes"
 	"context"
 	"log/slog"
 	"slices"
@@ -69,6 +73,11 @@ func (in *Ingester) Ingest(ctx context.Context, conn *callbridge.Connection, eve
 	for _, e := range events {
 		if e.Key == "" || e.ProviderCallID == "" || len(e.Key) > 200 || len(e.ProviderCallID) > 200 {
 			return callbridge.Errorf(callbridge.EINVALID, "Event without a valid key or call id.")
+		}
+		if e.AISummary == "" && e.Transcript == "" && mayHoldAI(e.Payload) {
+			// RingCentral's aiNote and transcript, read before the payload
+			// is cut to its stored size.
+			e.AISummary, e.Transcript = callbridge.ParseAIArtifacts(e.Payload)
 		}
 		e.AccountID, e.ConnectionID = conn.AccountID, conn.ID
 		if e.ReceivedAt.IsZero() {
@@ -195,10 +204,21 @@ func (in *Ingester) apply(ctx context.Context, q callbridge.Queries, call *callb
 }
 
 // syncAt is when the sync job should run: a hold after the call first became
-// loggable for a call not yet in Kommo, at once for an update.
+// loggable for a call not yet in Kommo, at once (the zero time) for an
+// update. "At once" is the zero time rather than now: River makes a job with
+// any scheduled time wait for its scheduler (up to 5 s), and one without
+// available at once.
 func (in *Ingester) syncAt(call *callbridge.Call, now time.Time) time.Time {
-	if call.Kommo.State == callbridge.KommoWritten || call.Kommo.State == callbridge.KommoUnmatched {
-		return now
+	hold := in.hold()
+	if call.Kommo.State == callbridge.KommoWritten || call.Kommo.State == callbridge.KommoUnmatched || hold <= 0 {
+		return time.Time{}
 	}
-	return cmp.Or(now.Add(in.hold()), now)
+	return now.Add(hold)
+}
+
+// mayHoldAI reports whether a payload can carry AI artifacts (a cheap test
+// before parsing it).
+func mayHoldAI(payload []byte) bool {
+	return len(payload) > 0 && (bytes.Contains(payload, []byte(`"aiNote"`)) || bytes.Contains(payload, []byte(`"ai_note"`)) ||
+		bytes.Contains(payload, []byte(`"aiSummary"`)) || bytes.Contains(payload, []byte(`"transcript`)))
 }

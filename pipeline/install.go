@@ -26,8 +26,11 @@ type Exchanger interface {
 type InstallWorker struct {
 	river.WorkerDefaults[callbridge.InstallArgs]
 
-	Store  callbridge.Store
-	Kommo  Exchanger
+	Store callbridge.Store
+	Kommo Exchanger
+	// Hooks, when set, registers the new account's Kommo webhook (best
+	// effort: the periodic maintenance tries again).
+	Hooks  *Hooks
 	Now    func() time.Time
 	Logger *slog.Logger
 }
@@ -104,5 +107,13 @@ func (w *InstallWorker) Work(ctx context.Context, job *river.Job[callbridge.Inst
 		return err
 	}
 	log.Info("account installed", "account_id", acctID, "kommo_account_id", info.ID, "subdomain", info.Subdomain)
+	if w.Hooks != nil {
+		if acct, err := w.Store.FindAccount(ctx, acctID); err == nil {
+			if err := w.Hooks.Ensure(ctx, acct); err != nil {
+				log.Warn("Kommo webhook not registered; incoming leads are polled instead", "account_id", acctID,
+					"error", callbridge.ErrorMessage(err))
+			}
+		}
+	}
 	return nil
 }

@@ -26,6 +26,8 @@ const MaintainInterval = 10 * time.Minute
 //     webhooks were lost is logged now.
 //   - subscriptions: providers that deliver webhooks through an API
 //     subscription (WebhookSubscriber) get it created or renewed.
+//   - Kommo webhooks: each account's account webhook for incoming leads
+//     (Hooks) is registered when missing.
 //
 // A failure on one connection is logged and does not stop the others.
 type MaintainWorker struct {
@@ -37,8 +39,10 @@ type MaintainWorker struct {
 	PublicURL  string
 	// HistoryWindow is how far back to read; default DefaultHistoryWindow.
 	HistoryWindow time.Duration
-	Now           func() time.Time
-	Logger        *slog.Logger
+	// Hooks, when set, registers the accounts' Kommo webhooks.
+	Hooks  *Hooks
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 // Work implements river.Worker.
@@ -62,6 +66,10 @@ func (w *MaintainWorker) Work(ctx context.Context, job *river.Job[callbridge.Mai
 	for _, acct := range accounts {
 		if !acct.Active() {
 			continue
+		}
+		if err := w.Hooks.Ensure(ctx, acct); err != nil {
+			log.Warn("maintain: Kommo webhook not registered; incoming leads are polled instead", "account_id", acct.ID,
+				"error", callbridge.ErrorMessage(err))
 		}
 		conns, err := w.Store.ListConnections(ctx, acct.ID)
 		if err != nil {

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -23,6 +24,19 @@ type Kommo interface {
 	ListNotes(ctx context.Context, acct *callbridge.Account, entityType string, f kommo.NotesFilter) ([]kommo.Note, error)
 	GetNote(ctx context.Context, acct *callbridge.Account, entityType string, id int64) (*kommo.Note, error)
 	UpdateNote(ctx context.Context, acct *callbridge.Account, entityType string, u kommo.NoteUpdate) error
+
+	// Used by the call-handling rules (rules.go).
+	InvalidateContacts(acct *callbridge.Account, phone string)
+	GetLeads(ctx context.Context, acct *callbridge.Account, ids []int64) ([]kommo.Lead, error)
+	AddContact(ctx context.Context, acct *callbridge.Account, in kommo.ContactInput) (int64, error)
+	AddLead(ctx context.Context, acct *callbridge.Account, in kommo.LeadInput) (int64, error)
+	GetUnsorted(ctx context.Context, acct *callbridge.Account, uid string) (*kommo.Unsorted, error)
+	AcceptUnsorted(ctx context.Context, acct *callbridge.Account, uid string, userID, statusID int64) (*kommo.Unsorted, error)
+	PatchNote(ctx context.Context, acct *callbridge.Account, entityType string, id int64, params map[string]any) error
+	AddTask(ctx context.Context, acct *callbridge.Account, in kommo.TaskInput) (int64, error)
+	ListTasks(ctx context.Context, acct *callbridge.Account, f kommo.TaskFilter) ([]kommo.Task, error)
+	CompleteTask(ctx context.Context, acct *callbridge.Account, id int64, result string) error
+	ListUsers(ctx context.Context, acct *callbridge.Account) ([]kommo.User, error)
 }
 
 // DefaultRecordingLinkTTL is how long a recording link in a Kommo note plays.
@@ -48,10 +62,15 @@ type SyncWorker struct {
 	// OnSynced, when set, is called after a call's version reached Kommo, with
 	// the time since the call ended (or was created): the hang-up → Kommo latency.
 	OnSynced func(call *callbridge.Call, latency time.Duration)
-	Now      func() time.Time
-	Logger   *slog.Logger
+	// Connectors are the providers' connectors by name; the 18-hour rule
+	// deletes recordings through those that are callbridge.RecordingDeleter.
+	// Without them recordings are deleted from callbridge's store only.
+	Connectors map[string]callbridge.Connector
+	Now        func() time.Time
+	Logger     *slog.Logger
 
 	recovery recovery
+	users    userNames
 }
 
 func (w *SyncWorker) now() time.Time {
@@ -86,21 +105,32 @@ func (w *SyncWorker) Work(ctx context.Context, job *river.Job[callbridge.SyncCal
 	} else if err != nil {
 		return err
 	}
-	if !call.Loggable() || call.Synced() {
-		return w.finish(ctx, job.ID, acct, call, nil)
+	r, err := w.newRun(ctx, acct, call, w.attemptStart(job))
+	if err != nil {
+		return err
 	}
-	rec, err := w.sync(ctx, acct, call, settledAt(job, call))
+	if !call.Loggable() || (call.Synced() && r.rules.DoneRev >= r.rev0) {
+		return w.finish(ctx, job.ID, r, nil)
+	}
+	rec, err := w.sync(ctx, r, settledAt(r.attemptedAt, call))
 	if err != nil {
 		return w.fail(ctx, acct, call, err)
 	}
-	return w.finish(ctx, job.ID, acct, call, rec)
+	rec, err = w.afterSync(ctx, r, rec)
+	if err != nil {
+		return w.fail(ctx, acct, call, err)
+	}
+	return w.finish(ctx, job.ID, r, rec)
 }
 
 // finish commits what was written and, if the call did not change meanwhile,
 // marks its version synced and completes the job in the same transaction.
 // Otherwise the job snoozes and runs again with the new inputs: an input that
 // arrived while this job ran found the job "running" and could not enqueue.
-func (w *SyncWorker) finish(ctx context.Context, jobID int64, acct *callbridge.Account, loaded *callbridge.Call, rec *callbridge.KommoRecord) error {
+// The same holds for the call's rules: an incoming lead accepted or a due
+// time reached meanwhile (CallRules.Rev) makes the job run again.
+func (w *SyncWorker) finish(ctx context.Context, jobID int64, r *run, rec *callbridge.KommoRecord) error {
+	acct, loaded := r.acct, r.call
 	now := w.now()
 	again := false
 	var synced *callbridge.Call
@@ -112,9 +142,21 @@ func (w *SyncWorker) finish(ctx context.Context, jobID int64, acct *callbridge.A
 		if rec != nil {
 			c.Kommo = *rec
 		}
-		if c.Version != loaded.Version {
+		var cr *callbridge.CallRules
+		if rq, ok := q.(ruleQueries); ok && r.enabled {
+			if cr, err = rq.FindCallRules(ctx, acct.ID, loaded.ID); err != nil {
+				return err
+			}
+		}
+		if c.Version != loaded.Version || (cr != nil && cr.Rev != r.rev0) {
 			again = true
 			return q.UpdateCall(ctx, c)
+		}
+		if cr != nil && cr.DoneRev != r.rev0 {
+			cr.DoneRev = r.rev0
+			if err := q.(ruleQueries).SaveCallRules(ctx, cr); err != nil {
+				return err
+			}
 		}
 		if c.Loggable() && c.Kommo.SyncedVersion < c.Version {
 			synced = c
@@ -174,14 +216,30 @@ func (w *SyncWorker) fail(ctx context.Context, acct *callbridge.Account, call *c
 //
 // settled is when the outcome of the call's last create attempt was settled;
 // the attempt's effect is looked for only by a scan started after it.
-func (w *SyncWorker) sync(ctx context.Context, acct *callbridge.Account, call *callbridge.Call, settled time.Time) (*callbridge.KommoRecord, error) {
-	s := acct.Settings.WithDefaults()
+func (w *SyncWorker) sync(ctx context.Context, r *run, settled time.Time) (*callbridge.KommoRecord, error) {
+	acct, call := r.acct, r.call
+	// An incoming lead that was accepted or declined: follow it first.
+	rec, err := w.followIncomingLead(ctx, r, call.Kommo)
+	if err != nil {
+		return nil, err
+	}
 	link := w.link(acct, call)
-	lines := callbridge.NoteLines(call, s.Language, link)
-	rec := call.Kommo
+	if r.rules.RecordingDeletedAfter > 0 {
+		link = ""
+	}
+	info, err := w.noteInfo(ctx, r, link)
+	if err != nil {
+		return nil, err
+	}
+	lines := callbridge.NoteLinesFor(call, info)
 	switch rec.State {
 	case callbridge.KommoWritten:
-		return w.update(ctx, acct, call, rec, lines, link)
+		// The manager chose another entity in the call-result window.
+		moved, err := w.move(ctx, r, rec, lines, link)
+		if err != nil {
+			return nil, err
+		}
+		return w.update(ctx, acct, call, *moved, lines, link)
 	case callbridge.KommoIntent:
 		if wait := settled.Sub(w.now()); wait > 0 {
 			return nil, callbridge.Transient(callbridge.EUNAVAILABLE, wait, nil, "Waiting for an interrupted write to settle before looking for it.")
@@ -199,9 +257,11 @@ func (w *SyncWorker) sync(ctx context.Context, acct *callbridge.Account, call *c
 			return w.update(ctx, acct, call, *found, lines, link)
 		}
 	}
-	if call.CustomerNumber == "" && !call.Ended && !(call.Result != nil && call.Result.EntityType != "") {
+	if call.CustomerNumber == "" && !call.Ended {
 		// Only a result so far: the provider's webhooks, with the number,
-		// have not arrived. Nothing to write yet; they will enqueue the call.
+		// have not arrived. Nothing to write yet (Kommo's call notes need
+		// the number, even on an entity the manager chose); they will
+		// enqueue the call.
 		return &rec, nil
 	}
 	// A call Kommo could not place (KommoUnmatched) is tried again whenever
@@ -211,7 +271,7 @@ func (w *SyncWorker) sync(ctx context.Context, acct *callbridge.Account, call *c
 	if err != nil {
 		return nil, err
 	}
-	created, err := w.create(ctx, acct, call, s, lines, link)
+	created, err := w.create(ctx, r, lines, link)
 	if err != nil {
 		if callbridge.ErrorKind(err) == callbridge.KindTransient {
 			// Nothing was applied: the call is as uncertain as before this
@@ -239,18 +299,27 @@ func noteType(d callbridge.Direction) string {
 	return "call_in"
 }
 
-// create writes the call to Kommo for the first time.
-func (w *SyncWorker) create(ctx context.Context, acct *callbridge.Account, call *callbridge.Call, s callbridge.Settings, lines []callbridge.NoteLine, link string) (*callbridge.KommoRecord, error) {
+// create writes the call to Kommo for the first time, on the entity Kommo's
+// rules or the manager choose, or on what the account's rules create: an
+// incoming lead (default), a contact and a lead, or a lead for a known
+// contact without an active one.
+func (w *SyncWorker) create(ctx context.Context, r *run, lines []callbridge.NoteLine, link string) (*callbridge.KommoRecord, error) {
+	acct, call, s := r.acct, r.call, r.s
 	text := callbridge.RenderNote(lines)
 	status := callbridge.KommoCallStatus(call)
 	rec := &callbridge.KommoRecord{State: callbridge.KommoWritten, Text: text, CallStatus: status, Duration: call.Duration, Link: link}
+
+	if call.Direction == callbridge.DirectionInternal && s.Rules.InternalCalls == callbridge.InternalIgnore {
+		w.log().Info("call not logged: internal calls are ignored", "account_id", acct.ID, "call_uid", call.UID)
+		return &callbridge.KommoRecord{State: callbridge.KommoUnmatched}, nil
+	}
 
 	// The manager chose the entity before the first write: log it there.
 	if r := call.Result; r != nil && r.EntityType != "" && r.EntityID > 0 {
 		n, err := w.Kommo.AddNote(ctx, acct, r.EntityType, kommo.NoteInput{
 			EntityID: r.EntityID, NoteType: noteType(call.Direction),
 			Params: kommo.NoteParams{Uniq: call.UID, Duration: call.Duration, Source: s.SourceName, Link: link,
-				Phone: call.CustomerNumber, CallResult: text, CallStatus: status},
+				Phone: cmp.Or(call.CustomerNumber, "unknown"), CallResult: text, CallStatus: status},
 		})
 		if err != nil {
 			return nil, err
@@ -261,6 +330,11 @@ func (w *SyncWorker) create(ctx context.Context, acct *callbridge.Account, call 
 	if !callbridge.IsPhoneNumber(call.CustomerNumber) {
 		w.log().Info("call not logged: no customer phone number", "account_id", acct.ID, "call_uid", call.UID)
 		return &callbridge.KommoRecord{State: callbridge.KommoUnmatched}, nil
+	}
+	// A lead the rules started creating in an earlier attempt, or a known
+	// contact without an active lead: the call goes on that lead.
+	if done, err := w.createOnRuleLead(ctx, r, rec); done || err != nil {
+		return rec, err
 	}
 	dir := "inbound"
 	if call.Direction == callbridge.DirectionOutbound {
@@ -278,7 +352,11 @@ func (w *SyncWorker) create(ctx context.Context, acct *callbridge.Account, call 
 		return nil, err
 	}
 	// Kommo has no entity with this number.
-	if call.Direction == callbridge.DirectionOutbound || call.Direction == callbridge.DirectionInternal {
+	if done, err := w.createForNewNumber(ctx, r, rec); done || err != nil {
+		return rec, err
+	}
+	if call.Direction == callbridge.DirectionOutbound || call.Direction == callbridge.DirectionInternal ||
+		s.Rules.Protected(call.CustomerNumber) || r.declined() || s.Rules.Mode() == callbridge.UnknownLogOnly {
 		w.log().Info("call not logged: no Kommo entity has the number", "account_id", acct.ID, "call_uid", call.UID)
 		return &callbridge.KommoRecord{State: callbridge.KommoUnmatched}, nil
 	}
@@ -324,6 +402,22 @@ func (w *SyncWorker) update(ctx context.Context, acct *callbridge.Account, call 
 		return nil, err
 	}
 	merged := callbridge.MergeNote(note.Params.CallResult, rec.Text, lines)
+	if link == "" && note.Params.Link != "" && rec.Link != "" {
+		// The recording was deleted (the 18-hour rule): the link goes too.
+		// UpdateNote cannot send an empty value; a PATCH of the note can.
+		params := map[string]any{"call_result": merged, "link": ""}
+		if status != 0 {
+			params["call_status"] = status
+		}
+		if err := w.Kommo.PatchNote(ctx, acct, rec.EntityType, rec.NoteID, params); err != nil {
+			if callbridge.ErrorKind(err) == callbridge.KindUncertain {
+				return nil, &callbridge.Error{Code: callbridge.EUNAVAILABLE, Kind: callbridge.KindTransient, Message: "Note update outcome unknown; retrying.", Err: err}
+			}
+			return nil, err
+		}
+		rec.Text, rec.CallStatus, rec.Duration, rec.Link = text, status, call.Duration, link
+		return &rec, nil
+	}
 	upd := kommo.NoteUpdate{ID: rec.NoteID, Params: kommo.NoteParams{
 		Uniq: call.UID, CallResult: merged, CallStatus: status, Duration: call.Duration, Link: link,
 		Phone: call.CustomerNumber, Source: note.Params.Source,
@@ -425,17 +519,28 @@ func (w *SyncWorker) link(acct *callbridge.Account, call *callbridge.Call) strin
 	return strings.TrimRight(w.PublicURL, "/") + "/rec/" + tok
 }
 
+// attemptStart is when River started this attempt of the job
+// (job.AttemptedAt), read on the worker's clock.
+func (w *SyncWorker) attemptStart(job *river.Job[callbridge.SyncCallArgs]) time.Time {
+	now := w.now()
+	if job == nil || job.AttemptedAt == nil {
+		return now
+	}
+	return now.Add(-time.Since(*job.AttemptedAt))
+}
+
 // settledAt is when the outcome of the call's last create attempt was
-// settled. River starts an attempt only after the previous one returned (or,
-// when its process died, after River rescued the stuck job much later), so an
-// intent committed before this attempt started was settled when it started.
-// (River dates an attempt's error by the attempt's start, so errors cannot
-// tell.) An intent from this very attempt cannot be settled yet: it gets
-// settleTime.
-func settledAt(job *river.Job[callbridge.SyncCallArgs], call *callbridge.Call) time.Time {
+// settled, for an attempt that started at start (by the worker's clock, the
+// clock intents are dated by). River starts an attempt only after the
+// previous one returned (or, when its process died, after River rescued the
+// stuck job much later), so an intent committed before this attempt started
+// was settled when it started. (River dates an attempt's error by the
+// attempt's start, so errors cannot tell.) An intent from this very attempt
+// cannot be settled yet: it gets settleTime.
+func settledAt(start time.Time, call *callbridge.Call) time.Time {
 	intent := call.Kommo.IntentAt
-	if job.AttemptedAt != nil && intent.Before(*job.AttemptedAt) {
-		return *job.AttemptedAt
+	if !start.IsZero() && intent.Before(start) {
+		return start
 	}
 	return intent.Add(settleTime)
 }

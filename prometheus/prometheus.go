@@ -1,6 +1,8 @@
 // Package prometheus exposes callbridge's metrics with the Prometheus client.
 // Metrics holds the collectors and hands out the hooks other packages call
-// (kommo.Config.OnRequest, pipeline.SyncWorker.OnSynced, the ingest counter).
+// (kommo.Config.OnRequest, pipeline.SyncWorker.OnSynced) and the wrappers
+// that count what passes through them (InstrumentIngester with IngestStore,
+// InstrumentLimiter, WatchJobs).
 package prometheus
 
 import (
@@ -28,6 +30,15 @@ type Metrics struct {
 	// SyncLatency is the time from hang-up to the call's state being in Kommo,
 	// in seconds.
 	SyncLatency prometheus.Histogram
+	// LimiterWait is how long requests waited for the Kommo rate limiter, in
+	// seconds, by outcome ("sent", or "refused" when the limiter gave up:
+	// deadline, shutdown, database down). See InstrumentLimiter.
+	LimiterWait *prometheus.HistogramVec
+	// LimiterPenalties counts 429 and 403 answers that paused every request
+	// to Kommo.
+	LimiterPenalties prometheus.Counter
+
+	jobScrapeErrors prometheus.Counter
 }
 
 // New returns Metrics registered on a fresh registry that also carries the Go
@@ -50,7 +61,18 @@ func New() *Metrics {
 			Buckets: prometheus.ExponentialBuckets(0.25, 2, 12),
 		}),
 	}
+	m.LimiterWait = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "callbridge_kommo_limiter_wait_seconds", Help: "Time requests waited for the Kommo rate limiter.",
+		Buckets: prometheus.ExponentialBuckets(0.005, 2.5, 11),
+	}, []string{"outcome"})
+	m.LimiterPenalties = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "callbridge_kommo_limiter_penalties_total", Help: "Kommo 429/403 answers that paused every request.",
+	})
+	m.jobScrapeErrors = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "callbridge_jobs_scrape_errors_total", Help: "Scrapes whose job count query failed.",
+	})
 	m.Registry.MustRegister(m.EventsIngested, m.KommoRequests, m.KommoDuration, m.SyncLatency,
+		m.LimiterWait, m.LimiterPenalties, m.jobScrapeErrors,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

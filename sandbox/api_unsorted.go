@@ -416,10 +416,13 @@ func (a *account) deleteNotes(typ string, id int64) {
 }
 
 // queueUnsortedWebhook schedules the account webhook for an accepted or
-// declined incoming lead, delivered after mu is released.
+// declined incoming lead, delivered after mu is released to
+// Config.WebhookURL and to every destination registered for
+// "delete_unsorted".
 func (c *call) queueUnsortedWebhook(u *Unsorted, accept bool, userID int64) {
 	e := c.e
-	if e.cfg.WebhookURL == "" {
+	dests := c.webhookDestinations("delete_unsorted")
+	if len(dests) == 0 {
 		return
 	}
 	action, result := "decline", "decline_result"
@@ -449,16 +452,18 @@ func (c *call) queueUnsortedWebhook(u *Unsorted, accept bool, userID int64) {
 	v.Set("account[subdomain]", c.acct.info.Subdomain)
 	v.Set("account[_links][self]", "https://"+c.acct.info.Subdomain+".kommo.com")
 	body, accountID := v.Encode(), c.acct.info.ID
-	e.wg.Add(1)
-	c.after = append(c.after, func() { go e.deliverWebhook(accountID, body) })
+	for _, dest := range dests {
+		e.wg.Add(1)
+		c.after = append(c.after, func() { go e.deliverWebhook(accountID, dest, body) })
+	}
 }
 
 // deliverWebhook POSTs one account webhook (form-encoded, 2 s timeout, no
 // retries) and records the outcome.
-func (e *Emulator) deliverWebhook(accountID int64, body string) {
+func (e *Emulator) deliverWebhook(accountID int64, dest, body string) {
 	defer e.wg.Done()
-	h := HookDelivery{Kind: HookWebhook, AccountID: accountID, URL: e.cfg.WebhookURL, Body: body}
-	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, e.cfg.WebhookURL, bytes.NewReader([]byte(body)))
+	h := HookDelivery{Kind: HookWebhook, AccountID: accountID, URL: dest, Body: body}
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, dest, bytes.NewReader([]byte(body)))
 	if err == nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		var resp *http.Response

@@ -51,8 +51,10 @@
 // (list/search, get, create); companies (list, get); customers (get); notes
 // of leads, contacts, companies and customers (list, list per entity, get,
 // create, update in batch or by id); tasks (list, get, create, update). API
-// v2: POST /api/v2/events (call notifications). Successes are
-// application/hal+json, errors application/problem+json, empty lists and
+// v2: POST /api/v2/events (call notifications). Account webhooks: GET, POST
+// and DELETE /api/v4/webhooks (administrators only; {destination,
+// settings}). Successes are application/hal+json, errors
+// application/problem+json, empty lists and
 // searches 204 No Content.
 //
 // # Modelled behaviour
@@ -130,11 +132,13 @@
 //   - Accept moves the lead to status_id (default: the pipeline's first
 //     working status), makes user_id (default: the token's user) responsible
 //     and reveals the entities. Decline deletes the lead, contact, company
-//     and their notes. Either way, with Config.WebhookURL set, the account
-//     webhook is POSTed form-encoded (unsorted[delete][0][uid], [action],
-//     [accept_result]/[decline_result][leads][0], account[id], …) once,
-//     asynchronously, with a 2-second timeout and no retries; Close waits for
-//     deliveries. Accepting or declining a processed or unknown uid answers
+//     and their notes. Either way the account webhook is POSTed
+//     form-encoded (unsorted[delete][0][uid], [action],
+//     [accept_result]/[decline_result][leads][0], account[id], …) to
+//     Config.WebhookURL when set and to every destination registered for
+//     "delete_unsorted" with POST /api/v4/webhooks, once each,
+//     asynchronously, with a 2-second timeout and no retries; Close waits
+//     for deliveries. Accepting or declining a processed or unknown uid answers
 //     404. Only pending incoming leads are listed; GET of another uid is 204.
 //
 // Other endpoints:

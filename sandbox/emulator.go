@@ -274,6 +274,9 @@ type account struct {
 	taskIDs []int64
 	events  []Event
 
+	// webhooks are the account webhooks registered through the API.
+	webhooks []*Webhook
+
 	// refs are the seed references: kind → ref → id.
 	refs map[string]map[string]int64
 }

@@ -56,6 +56,10 @@ func (e *Emulator) buildRoutes() []*route {
 	add("GET", "/api/v4/tasks/{id}", true, (*call).getTask)
 	add("PATCH", "/api/v4/tasks/{id}", true, (*call).patchTask)
 
+	add("GET", "/api/v4/webhooks", true, (*call).listWebhooks)
+	add("POST", "/api/v4/webhooks", true, (*call).addWebhook)
+	add("DELETE", "/api/v4/webhooks", true, (*call).deleteWebhook)
+
 	add("POST", "/api/v2/events", true, (*call).addEvents)
 	return rs
 }

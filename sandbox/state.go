@@ -88,6 +88,12 @@ func (a *account) dump() AccountState {
 		ev.Users = slices.Clone(ev.Users)
 		out.Events = append(out.Events, ev)
 	}
+	out.Webhooks = []Webhook{}
+	for _, h := range a.webhooks {
+		cp := *h
+		cp.Settings = slices.Clone(h.Settings)
+		out.Webhooks = append(out.Webhooks, cp)
+	}
 	return out
 }
 

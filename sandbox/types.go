@@ -192,7 +192,7 @@ type Event struct {
 const (
 	HookInstall    = "install"    // the install GET to Config.RedirectURI
 	HookDisconnect = "disconnect" // the signed disconnect GET to Config.DisconnectURL
-	HookWebhook    = "webhook"    // an account webhook POST to Config.WebhookURL
+	HookWebhook    = "webhook"    // an account webhook POST to Config.WebhookURL or a registered destination
 )
 
 // HookDelivery is one request the emulator sent to the integration. URL has
@@ -230,6 +230,7 @@ type AccountState struct {
 	Unsorted  []Unsorted `json:"unsorted"`
 	Tasks     []Task     `json:"tasks"`
 	Events    []Event    `json:"events"`
+	Webhooks  []Webhook  `json:"webhooks"`
 }
 
 // State is a full dump of the emulator for assertions.

@@ -18,7 +18,8 @@ const (
 
 const eventColumns = `e.id, e.account_id, e.connection_id, e.event_type, e.event_key, e.provider_call_id,
 	e.leg_id, e.child, e.status, e.direction, e.customer_number, e.line_number, e.agent, e.duration,
-	e.recording_id, e.recording_url, e.recording_duration, e.result, e.occurred_at, e.seq, e.received_at, e.payload`
+	e.recording_id, e.recording_url, e.recording_duration, e.result, e.occurred_at, e.seq, e.received_at, e.payload,
+	e.ai_summary, e.transcript`
 
 // InsertEvent implements callbridge.Queries. It returns ENOTFOUND when the
 // connection is not in ev.AccountID and EINVALID when Key or ProviderCallID is
@@ -51,17 +52,20 @@ func (q *queries) InsertEvent(ctx context.Context, ev *callbridge.CallEvent) (bo
 	if payload == nil {
 		payload = []byte{}
 	}
+	summary, transcript := clip(ev.AISummary, callbridge.MaxAISummary), clip(ev.Transcript, callbridge.MaxTranscript)
 	var id int64
 	err = q.tx.QueryRow(ctx, `
 		INSERT INTO events (account_id, connection_id, event_type, event_key, provider_call_id,
 			leg_id, child, status, direction, customer_number, line_number, agent, duration,
-			recording_id, recording_url, recording_duration, result, occurred_at, seq, received_at, payload)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
+			recording_id, recording_url, recording_duration, result, occurred_at, seq, received_at, payload,
+			ai_summary, transcript)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
 		ON CONFLICT (connection_id, event_key) DO NOTHING
 		RETURNING id`,
 		ev.AccountID, ev.ConnectionID, string(ev.Type), ev.Key, ev.ProviderCallID,
 		ev.LegID, ev.Child, string(ev.Status), string(ev.Direction), ev.CustomerNumber, ev.LineNumber, ev.Agent, ev.Duration,
 		ev.RecordingID, ev.RecordingURL, ev.RecordingDuration, result, usec(ev.OccurredAt), ev.Sequence, usec(ev.ReceivedAt), payload,
+		summary, transcript,
 	).Scan(&id)
 	if errors.Is(err, ErrNoRows) {
 		return false, nil // a duplicate: ON CONFLICT DO NOTHING returned no row
@@ -77,7 +81,7 @@ func scanEvent(r interface{ Scan(...any) error }) (callbridge.CallEvent, error) 
 	err := r.Scan(&e.ID, &e.AccountID, &e.ConnectionID, &e.Type, &e.Key, &e.ProviderCallID,
 		&e.LegID, &e.Child, &e.Status, &e.Direction, &e.CustomerNumber, &e.LineNumber, &e.Agent, &e.Duration,
 		&e.RecordingID, &e.RecordingURL, &e.RecordingDuration, resultCol{&e.Result}, tm(&e.OccurredAt), &e.Sequence, tm(&e.ReceivedAt), &e.Payload,
-		&e.CallID)
+		&e.AISummary, &e.Transcript, &e.CallID)
 	return e, err
 }
 
@@ -94,4 +98,15 @@ func (q *queries) ListCallEvents(ctx context.Context, callID int64) ([]callbridg
 		return nil, dbError(err, "Events")
 	}
 	return collect(rows, "Events", scanEvent)
+}
+
+// clip cuts s to at most n bytes on a character boundary.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
 }

@@ -22,6 +22,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,9 +31,13 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"callbridge"
+	"callbridge/postgres"
 	"callbridge/sandbox"
+	"callbridge/sqlite"
 	"callbridge/twilio"
 )
 
@@ -66,6 +71,7 @@ type benchOptions struct {
 	Seed          uint64
 	SyncTimeout   time.Duration
 	IngestOnly    bool
+	Routing       bool
 	JSON          bool
 	Keep          bool
 	Verbose       bool
@@ -82,12 +88,13 @@ func (o *benchOptions) flags(fs *flag.FlagSet) {
 	fs.IntVar(&o.Concurrency, "concurrency", 32, "webhooks in flight at once")
 	fs.IntVar(&o.Window, "window", 0, "calls in progress at once, their webhooks interleaved (default --concurrency); at a fixed --rate one call's webhooks are window/rate seconds apart")
 	fs.Float64Var(&o.Rate, "rate", 0, "offered load in webhooks per second (open loop); 0 = as fast as the server acknowledges")
-	fs.DurationVar(&o.Hold, "hold", 2*time.Second, "callbridge's hold after hang-up (production default 10s)")
+	fs.DurationVar(&o.Hold, "hold", 10*time.Second, "callbridge's hold after hang-up (as serve's default); under 5s River's 5s scheduler tick adds up to 5s−hold")
 	fs.Float64Var(&o.KommoRPS, "kommo-rps", 6, "callbridge's Kommo request rate (Kommo allows 7 per second)")
-	fs.IntVar(&o.Workers, "workers", 50, "concurrent sync jobs")
+	fs.IntVar(&o.Workers, "workers", 20, "concurrent sync jobs (as serve's default)")
 	fs.IntVar(&o.Contacts, "contacts", 50, "seeded Kommo numbers per category (lead, contact, customer, …)")
 	fs.Uint64Var(&o.Seed, "seed", 1, "random seed: the same seed sends the same calls")
 	fs.DurationVar(&o.SyncTimeout, "sync-timeout", 10*time.Minute, "how long to wait for every call to reach Kommo")
+	fs.BoolVar(&o.Routing, "routing", false, "map every Kommo user to an extension, so that answering an inbound call's voice webhook looks the caller up in Kommo (smart forwarding)")
 	fs.BoolVar(&o.IngestOnly, "ingest-only", false, "stop after the flood: measure ingest, not Kommo (much shorter runs)")
 	fs.BoolVar(&o.JSON, "json", false, "print the report as JSON")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the SQLite directory or PostgreSQL schema afterwards")
@@ -180,6 +187,7 @@ type benchSummary struct {
 	KommoRPS      float64 `json:"kommo_rps"`
 	Workers       int     `json:"workers"`
 	Seed          uint64  `json:"seed"`
+	Routing       bool    `json:"routing"` // users mapped to extensions: routing answers look callers up in Kommo
 }
 
 // ingestResult is the webhook flood as the sender saw it.
@@ -216,8 +224,12 @@ type kommoResult struct {
 	HangupToNote latency `json:"hangup_to_note"`
 	NetOfHold    latency `json:"hangup_to_note_minus_hold"`
 	PollMS       float64 `json:"note_poll_interval_ms"` // the longest gap between looks at the emulator
-	Requests     int     `json:"requests"`
-	PerCall      float64 `json:"requests_per_logged_call"`
+	// JobPickup is, for each completed sync job, the time from when it was
+	// due (its scheduled_at: hang-up + hold, or a snooze's end) to when its
+	// last attempt started: River's scheduling delay.
+	JobPickup latency `json:"sync_job_pickup"`
+	Requests  int     `json:"requests"`
+	PerCall   float64 `json:"requests_per_logged_call"`
 	// RoutingLookups are the contact searches (GET /api/v4/contacts) made
 	// to answer inbound calls' routing webhooks (and to recover uncertain
 	// writes); PerCallLogging leaves them out.
@@ -302,13 +314,18 @@ func runBench(ctx context.Context, o benchOptions, progress io.Writer) (*benchRe
 		return nil, err
 	}
 	defer cl.Close(context.Background())
+	if o.Routing {
+		if err := mapExtensions(ctx, cl); err != nil {
+			return nil, err
+		}
+	}
 
 	plans := benchPlans(cl, o)
 	window := cmp.Or(o.Window, o.Concurrency)
 	seq := interleave(plans, window)
 	rep.Options = benchSummary{Calls: len(plans), Webhooks: len(seq), EventsPerCall: float64(len(seq)) / float64(len(plans)),
 		Duplicates: countDuplicates(plans), Concurrency: o.Concurrency, Window: window, Rate: o.Rate,
-		HoldMS: float64(o.Hold) / 1e6, KommoRPS: o.KommoRPS, Workers: o.Workers, Seed: o.Seed}
+		HoldMS: float64(o.Hold) / 1e6, KommoRPS: o.KommoRPS, Workers: o.Workers, Seed: o.Seed, Routing: o.Routing}
 
 	poller := &notePoller{emu: cl.Emu, account: cl.KommoAccountID, seen: map[string]time.Time{}}
 	pollCtx, stopPoll := context.WithCancel(ctx)
@@ -370,6 +387,11 @@ func runBench(ctx context.Context, o benchOptions, progress io.Writer) (*benchRe
 		return rep, err
 	}
 	k := kommoSummary(vr, calls, plans, seq, results, poller, o.Hold)
+	if pickup, err := jobPickup(ctx, cl.Main.DB); err == nil {
+		k.JobPickup = summarize(pickup)
+	} else {
+		rep.Problems = append(rep.Problems, "sync job pickup delays: "+err.Error())
+	}
 	rep.Kommo = &k
 	rep.Kommo.SyncedAfterSec = math.Round(synced.Sub(end).Seconds()*100) / 100
 	for _, v := range vr.Verdicts {
@@ -386,6 +408,25 @@ func runBench(ctx context.Context, o benchOptions, progress io.Writer) (*benchRe
 		return rep, fmt.Errorf("%d of %d webhooks were refused", rep.Ingest.Refused, rep.Ingest.Sent)
 	}
 	return rep, nil
+}
+
+// mapExtensions gives every user of the Kommo account an extension, which
+// turns on the Kommo look-up behind routing answers.
+func mapExtensions(ctx context.Context, cl *cluster) error {
+	s := cl.Account.Settings
+	s.Extensions = map[string]string{}
+	for _, a := range cl.Emu.State().Accounts {
+		if a.ID != cl.KommoAccountID {
+			continue
+		}
+		for i, u := range a.Users {
+			s.Extensions[strconv.FormatInt(u.ID, 10)] = strconv.Itoa(101 + i)
+		}
+	}
+	if err := cl.Main.DB.UpdateAccountSettings(ctx, cl.Account.ID, s); err != nil {
+		return fmt.Errorf("map extensions: %w", err)
+	}
+	return nil
 }
 
 // benchPlans plans o.Calls calls of webhooks only (no widget results, nothing
@@ -691,6 +732,43 @@ func kommoSummary(vr *report, calls map[string]*callbridge.Call, plans []*callPl
 	return k
 }
 
+// jobLister is what jobPickup needs of a River client.
+type jobLister interface {
+	JobList(ctx context.Context, params *river.JobListParams) (*river.JobListResult, error)
+}
+
+// jobPickup returns, for every completed sync job, how long after it was due
+// its last attempt started.
+func jobPickup(ctx context.Context, db database) ([]time.Duration, error) {
+	var jobs jobLister
+	switch d := db.(type) {
+	case *sqlite.DB:
+		jobs = d.RiverClient()
+	case *postgres.DB:
+		jobs = d.RiverClient()
+	default:
+		return nil, fmt.Errorf("unknown database %T", db)
+	}
+	var out []time.Duration
+	params := river.NewJobListParams().Kinds(callbridge.SyncCallArgs{}.Kind()).
+		States(rivertype.JobStateCompleted).First(1000)
+	for {
+		res, err := jobs.JobList(ctx, params)
+		if err != nil {
+			return nil, err
+		}
+		for _, j := range res.Jobs {
+			if j.AttemptedAt != nil {
+				out = append(out, j.AttemptedAt.Sub(j.ScheduledAt))
+			}
+		}
+		if len(res.Jobs) < 1000 || res.LastCursor == nil {
+			return out, nil
+		}
+		params = params.After(res.LastCursor)
+	}
+}
+
 // notePoller records when each call note first appears in the emulator, by
 // looking at its state every 50 ms, or up to 250 ms when a look is slow (a
 // large state), so that looking costs about a tenth of one core at most.
@@ -959,8 +1037,12 @@ func (r *benchReport) print(out io.Writer) {
 	}
 	fmt.Fprintf(tw, "load\t%d calls, %d webhooks (%.1f per call, %d retries), %d calls in progress, %d webhooks in flight, %s\n",
 		o.Calls, o.Webhooks, o.EventsPerCall, o.Duplicates, o.Window, o.Concurrency, rate)
-	fmt.Fprintf(tw, "callbridge\thold %s, %d sync workers, Kommo at %.0f requests/s\n",
-		time.Duration(o.HoldMS*1e6), o.Workers, o.KommoRPS)
+	routing := "no extensions mapped (routing answers without Kommo)"
+	if o.Routing {
+		routing = "users mapped to extensions (routing looks callers up in Kommo)"
+	}
+	fmt.Fprintf(tw, "callbridge\thold %s, %d sync workers, Kommo at %.0f requests/s, %s\n",
+		time.Duration(o.HoldMS*1e6), o.Workers, o.KommoRPS, routing)
 
 	in := r.Ingest
 	fmt.Fprintf(tw, "\nWEBHOOK INGEST\t(HTTP → connector → Ingester → store)\n")
@@ -989,6 +1071,7 @@ func (r *benchReport) print(out io.Writer) {
 	fmt.Fprintf(tw, "  all synced\t%.2f s after the last webhook\n", k.SyncedAfterSec)
 	fmt.Fprintf(tw, "  hang-up → note\t%s (hold included)\n", k.HangupToNote.ms())
 	fmt.Fprintf(tw, "  … minus hold\t%s (note time ≤ %.0f ms late: emulator polled)\n", k.NetOfHold.ms(), k.PollMS)
+	fmt.Fprintf(tw, "  sync job pickup\t%s (due → started, River)\n", k.JobPickup.ms())
 	fmt.Fprintf(tw, "  requests\t%d, %.3f per logged call; %.3f without the %d routing look-ups\n",
 		k.Requests, k.PerCall, k.PerCallLogging, k.RoutingLookups)
 	fmt.Fprintf(tw, "  429 / 403\t%d / %d\n", k.Status429, k.Status403)

@@ -121,7 +121,11 @@ func (c *cluster) planCalls(o scenarioOptions) []*callPlan {
 					extra = append(extra, a)
 				}
 			case rng.Float64() < o.PartialRate && rng.Float64() < 0.35:
-				// this webhook was lost
+				// This webhook was lost. Where it carried the recording
+				// (Telzio's completion webhook does), the call has none.
+				if p.Recording && c.carriesRecording(p, a) {
+					p.Recording = false
+				}
 			default:
 				inputs = append(inputs, a)
 				if rng.Float64() < o.DuplicateRate {
@@ -322,6 +326,20 @@ func (c *cluster) webhooks(p *callPlan, spec twilio.CallSpec) []action {
 	return out
 }
 
+// carriesRecording reports whether a provider webhook of p brings a
+// recording (as its connector reads it).
+func (c *cluster) carriesRecording(p *callPlan, a action) bool {
+	if a.dreq == nil {
+		return a.kind() == "recording"
+	}
+	x := c.Extra[p.Provider]
+	evs, _, err := x.Connector.ParseWebhook(context.Background(), x.conn(), a.dreq.WebhookRequest(time.Now()))
+	if err != nil {
+		return false
+	}
+	return slices.ContainsFunc(evs, func(e callbridge.CallEvent) bool { return e.RecordingURL != "" })
+}
+
 // calls returns the account's calls by provider call id.
 func (c *cluster) calls(ctx context.Context) (map[string]*callbridge.Call, error) {
 	out := map[string]*callbridge.Call{}
@@ -390,9 +408,6 @@ type verdict struct {
 // report is the result of verify.
 type report struct {
 	Verdicts []verdict
-	// MissingRecordings are calls whose planned recording callbridge does
-	// not hold (a known issue under investigation).
-	MissingRecordings []string
 	Logged            int // calls that ended as a note
 	Failed            int
 	Stats             sandbox.Stats
@@ -489,15 +504,16 @@ func (c *cluster) verify(ctx context.Context, plans []*callPlan) (*report, error
 					problem("call_status %v, want %d", n.Params["call_status"], p.ResultStatus)
 				}
 			}
-			// KNOWN ISSUE (see the closing note of session 1): a few calls
-			// whose status webhooks were partly lost end without the
-			// recording the simulator sent. Until that is understood, the
-			// link is required whenever callbridge holds the recording, and
-			// a missing recording is reported, not failed.
-			if link, _ := n.Params["link"].(string); call.RecordingURL != "" && !strings.Contains(link, "/rec/") {
+			// A call planned with a recording has one and the note links
+			// it; one without has no link.
+			link, _ := n.Params["link"].(string)
+			switch {
+			case p.Recording && call.RecordingURL == "":
+				problem("callbridge holds no recording; the provider sent one")
+			case p.Recording && !strings.Contains(link, "/rec/"):
 				problem("note has no recording link (link %q)", link)
-			} else if p.Recording && call.RecordingURL == "" {
-				r.MissingRecordings = append(r.MissingRecordings, call.UID)
+			case !p.Recording && strings.Contains(link, "/rec/"):
+				problem("note links a recording the provider never sent: %q", link)
 			}
 		}
 		if v.Problem != "" {

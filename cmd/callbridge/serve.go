@@ -8,8 +8,10 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	nethttp "net/http"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -50,7 +52,16 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 		m.Logger.Warn("no Kommo integration configured (--kommo-client-id, --kommo-client-secret): webhooks are stored but nothing is written to Kommo until an account installs")
 	}
 	<-ctx.Done()
-	shutdown, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	m.draining.Store(true)
+	if d := m.Config.DrainDelay; d > 0 {
+		m.Logger.Info("draining: /readyz fails; still serving", "for", d)
+		time.Sleep(d)
+	}
+	timeout := m.Config.ShutdownTimeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	return m.Close(shutdown)
 }
@@ -63,6 +74,7 @@ type database interface {
 	Stop(ctx context.Context) error
 	Close() error
 	Ping(ctx context.Context) error
+	SchemaVersion(ctx context.Context) (int64, error)
 }
 
 // Main is the assembled server: database, job workers, Kommo client, HTTP.
@@ -81,8 +93,19 @@ type Main struct {
 
 	// Extra connectors (tests, simulators) merged over the built-in ones.
 	Connectors map[string]callbridge.Connector
-	// KommoLimiter overrides the in-process limiter (shared limiters, tests).
+	// KommoLimiter overrides the limiter (tests). By default it is the
+	// shared PostgreSQL limiter with --db postgres://… (unless
+	// --kommo-local-limit), the in-process one otherwise.
 	KommoLimiter kommo.Limiter
+
+	// Jobs lists and retries jobs for the operator pages and the jobs metric.
+	Jobs *store.JobAdmin
+	// RiverUI is River's UI, built when an operator token is set.
+	RiverUI *cbhttp.RiverUI
+
+	draining      atomic.Bool // Close has begun: /readyz answers 503
+	schemaVersion int64       // the migration Open left the database at
+	stopUI        context.CancelFunc
 }
 
 // NewMain returns an unopened Main for cfg.
@@ -139,19 +162,25 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}()
 	m.Metrics = prometheus.New()
 
+	if m.schemaVersion, err = m.DB.SchemaVersion(ctx); err != nil {
+		return err
+	}
+
 	limiter := m.KommoLimiter
-	if limiter == nil {
+	if pg, ok := m.DB.(*postgres.DB); limiter == nil && ok && !m.Config.KommoLocalLimit {
+		limiter = postgres.NewLimiter(pg, postgres.LimiterOptions{RPS: m.Config.KommoRPS, Egress: m.Config.KommoEgress, Logger: m.Logger})
+	} else if limiter == nil {
 		limiter = kommo.NewLimiter(m.Config.KommoRPS, 1)
 	}
 	m.Kommo = kommo.NewClient(kommo.Config{
 		ClientID: m.Config.KommoClientID, ClientSecret: m.Config.KommoClientSecret,
 		RedirectURI: m.Config.KommoRedirectURI, BaseURL: m.Config.KommoBaseURL,
-		Limiter: limiter, BatchWait: m.Config.KommoBatchWait,
+		Limiter: m.Metrics.InstrumentLimiter(limiter), BatchWait: m.Config.KommoBatchWait,
 		Logger: m.Logger, OnRequest: m.Metrics.ObserveKommoRequest,
 	}, m.DB)
 
 	recordingKey := deriveKey(key, "callbridge recording links")
-	m.Ingester = &pipeline.Ingester{Store: m.DB, Hold: m.Config.Hold, Logger: m.Logger}
+	m.Ingester = &pipeline.Ingester{Store: m.Metrics.IngestStore(m.DB), Hold: m.Config.Hold, Logger: m.Logger}
 	if m.Config.Hold == 0 {
 		m.Ingester.Hold = -1 // --hold 0 means no hold
 	}
@@ -163,16 +192,37 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	m.Sync.Connectors = connectors
+	// Kommo's account webhook tells us when an incoming lead is accepted or
+	// declined; its address carries a token signed with hookKey.
+	hookKey := deriveKey(key, "callbridge kommo hooks")
+	hooks := &pipeline.Hooks{Kommo: m.Kommo, PublicURL: m.Config.PublicURL, Key: hookKey, Logger: m.Logger}
+	rules := &pipeline.RulesWorker{Store: m.DB, Logger: m.Logger}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, m.Sync)
-	river.AddWorker(workers, &pipeline.InstallWorker{Store: m.DB, Kommo: m.Kommo, Logger: m.Logger})
+	river.AddWorker(workers, &pipeline.InstallWorker{Store: m.DB, Kommo: m.Kommo, Hooks: hooks, Logger: m.Logger})
 	river.AddWorker(workers, &pipeline.MaintainWorker{Store: m.DB, Ingester: m.Ingester, Connectors: connectors,
-		PublicURL: m.Config.PublicURL, Logger: m.Logger})
-	periodic := []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(pipeline.MaintainInterval),
-		func() (river.JobArgs, *river.InsertOpts) { return callbridge.MaintainArgs{}, nil }, nil)}
+		PublicURL: m.Config.PublicURL, Hooks: hooks, Logger: m.Logger})
+	periodic := []*river.PeriodicJob{
+		river.NewPeriodicJob(river.PeriodicInterval(pipeline.MaintainInterval),
+			func() (river.JobArgs, *river.InsertOpts) { return callbridge.MaintainArgs{}, nil }, nil),
+		pipeline.RegisterRules(workers, rules),
+	}
 	if err := m.DB.ConfigureJobs(store.JobConfig{Workers: workers, MaxWorkers: m.Config.Workers, PeriodicJobs: periodic,
 		JobTimeout: m.Config.JobTimeout, RescueAfter: m.Config.RescueAfter}); err != nil {
 		return err
+	}
+	switch db := m.DB.(type) {
+	case *postgres.DB:
+		m.Jobs, m.RiverUI, err = jobTools(db.RiverClient(), store.DialectPostgres, db.Schema(), m.Config.OperatorToken != "", m.Logger)
+	case *sqlite.DB:
+		m.Jobs, m.RiverUI, err = jobTools(db.RiverClient(), store.DialectSQLite, "", m.Config.OperatorToken != "", m.Logger)
+	}
+	if err != nil {
+		return err
+	}
+	if m.Jobs != nil {
+		m.Metrics.WatchJobs(m.Jobs)
 	}
 	router := &pipeline.Router{Store: m.DB, Kommo: m.Kommo, Logger: m.Logger}
 	m.Realtime = cbhttp.NewRealtime(cbhttp.RealtimeConfig{Accounts: m.DB, Kommo: m.Kommo, Logger: m.Logger})
@@ -182,15 +232,32 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Router: router.For, Kommo: m.Kommo, Realtime: m.Realtime,
 		AllowedOrigins: splitList(m.Config.AllowedOrigins),
 		Addr:           m.Config.Addr, PublicURL: m.Config.PublicURL,
-		Store: m.DB, Connectors: connectors, Ingester: m.Ingester,
+		Store: m.DB, Connectors: connectors, Ingester: m.Metrics.InstrumentIngester(m.Ingester),
 		ClientID: m.Config.KommoClientID, ClientSecret: m.Config.KommoClientSecret,
-		RecordingKey: recordingKey, Ready: m.DB.Ping, Metrics: m.Metrics.Handler(),
-		Logger: m.Logger,
+		RecordingKey: recordingKey, Ready: m.ready, Metrics: m.Metrics.Handler(),
+		OperatorToken: m.Config.OperatorToken, Logger: m.Logger,
+		Mounts: map[string]nethttp.Handler{
+			cbhttp.KommoHookPattern: &cbhttp.KommoHook{Accounts: m.DB, Leads: rules, Key: hookKey, Logger: m.Logger},
+		},
+	}
+	if m.Jobs != nil {
+		m.HTTP.Jobs = m.Jobs
+	}
+	if m.RiverUI != nil {
+		m.HTTP.RiverUI = m.RiverUI
 	}
 	// The workers live until Close drains them, not until ctx ends: River
 	// stops its client when the start context is cancelled.
 	if err := m.DB.Start(context.WithoutCancel(ctx)); err != nil {
 		return err
+	}
+	if m.RiverUI != nil {
+		uiCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+		m.stopUI = stop
+		if err := m.RiverUI.Start(uiCtx); err != nil {
+			stop()
+			return fmt.Errorf("river ui: %w", err)
+		}
 	}
 	if err := m.HTTP.Open(); err != nil {
 		stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -239,8 +306,13 @@ func (m *Main) connectors() (map[string]callbridge.Connector, error) {
 	return cs, nil
 }
 
-// Close stops serving HTTP, drains the job workers and closes the database.
+// Close drains the server: /readyz turns 503 at once (a load balancer stops
+// sending), HTTP stops accepting connections and waits for in-flight requests,
+// the job workers finish their running jobs (both bounded by ctx; jobs still
+// running then are cancelled and retried later by any replica), and the
+// database is closed.
 func (m *Main) Close(ctx context.Context) error {
+	m.draining.Store(true)
 	var errs []error
 	if m.Realtime != nil {
 		errs = append(errs, m.Realtime.Close())
@@ -248,10 +320,63 @@ func (m *Main) Close(ctx context.Context) error {
 	if m.HTTP != nil {
 		errs = append(errs, m.HTTP.Close(ctx))
 	}
+	if m.stopUI != nil {
+		m.stopUI()
+	}
 	if m.DB != nil {
-		errs = append(errs, m.DB.Stop(ctx), m.DB.Close())
+		// Running jobs get until 10 s before ctx's deadline; then they are
+		// cancelled, which store.Jobs.Stop waits up to 10 s for. A job
+		// cancelled mid-way is safe (the exactly-once protocol) and is
+		// retried by a replica, so that is no failure of the shutdown.
+		jobCtx := ctx
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) > 15*time.Second {
+			var cancel context.CancelFunc
+			jobCtx, cancel = context.WithDeadline(ctx, dl.Add(-10*time.Second))
+			defer cancel()
+		}
+		err := m.DB.Stop(jobCtx)
+		if err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			m.Logger.Warn("shutdown: jobs still running were cancelled; another replica will retry them")
+			err = nil
+		}
+		errs = append(errs, err, m.DB.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// ready reports whether this replica should receive traffic (/readyz): it is
+// not shutting down, the database answers, and the database's schema is not
+// older than the one this process migrated it to (a restored or replaced
+// database). Replicas still migrating are not serving yet.
+func (m *Main) ready(ctx context.Context) error {
+	if m.draining.Load() {
+		return errors.New("shutting down")
+	}
+	if err := m.DB.Ping(ctx); err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	v, err := m.DB.SchemaVersion(ctx)
+	if err != nil {
+		return fmt.Errorf("database schema: %w", err)
+	}
+	if v < m.schemaVersion {
+		return fmt.Errorf("database schema is at migration %d, this replica needs %d", v, m.schemaVersion)
+	}
+	return nil
+}
+
+// jobTools builds the operator's job admin and, when ui is set, River's UI
+// over a database's River client.
+func jobTools[TTx any](client *river.Client[TTx], dialect, schema string, ui bool, logger *slog.Logger) (*store.JobAdmin, *cbhttp.RiverUI, error) {
+	admin := store.NewJobAdmin(client, dialect, schema)
+	if !ui {
+		return admin, nil, nil
+	}
+	u, err := cbhttp.NewRiverUI(client, logger)
+	if err != nil {
+		return nil, nil, fmt.Errorf("river ui: %w", err)
+	}
+	return admin, u, nil
 }
 
 // deriveKey derives a purpose-specific key from the master key.

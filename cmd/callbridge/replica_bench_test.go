@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestReplicaBenchmarks measures what docs/benchmarks.md reports for
+// replicas on PostgreSQL. It runs only with CALLBRIDGE_REPLICA_BENCH=1 (and
+// CALLBRIDGE_TEST_POSTGRES_URL), without -race, and takes several minutes:
+//
+//	CALLBRIDGE_REPLICA_BENCH=1 go test -count=1 -timeout 40m -run TestReplicaBenchmarks -v ./cmd/callbridge
+//
+// Every process (replicas, balancer, load generator, emulator, PostgreSQL)
+// shares this machine's CPUs, as in the e2e tests.
+func TestReplicaBenchmarks(t *testing.T) {
+	if os.Getenv("CALLBRIDGE_REPLICA_BENCH") != "1" {
+		t.Skip("set CALLBRIDGE_REPLICA_BENCH=1 to run the replica benchmarks")
+	}
+	if raceDetector {
+		t.Skip("benchmarks run without -race")
+	}
+	ctx := context.Background()
+	var out strings.Builder
+	fmt.Fprintf(&out, "\n| replicas | calls | webhooks + results | wall | inputs/s | ack p50 | ack p99 |\n|---|---|---|---|---|---|---|\n")
+
+	// Ingest: the replicas hold every call for an hour, so that only ingest
+	// runs (no Kommo traffic).
+	for n := 1; n <= 3; n++ {
+		t.Run(fmt.Sprintf("Ingest%d", n), func(t *testing.T) {
+			rs := startReplicas(t, n, "--hold", "1h")
+			o := scenarioOptions{Calls: 3000, Seed: uint64(100 + n), Concurrency: 64, DuplicateRate: 0.1, PartialRate: 0.1, ResultRate: 0.3}
+			plans := rs.c.planCalls(o)
+			start := time.Now()
+			st := rs.c.drive(ctx, plans, o)
+			wall := time.Since(start)
+			if st.Failures.Load() > 0 {
+				t.Fatalf("inputs refused: %v", st.firstErr)
+			}
+			p50, p99 := pct(st.Latencies, 50), pct(st.Latencies, 99)
+			fmt.Fprintf(&out, "| %d | %d | %d | %.1f s | %.0f | %.1f ms | %.1f ms |\n", n, len(plans), st.Requests.Load(),
+				wall.Seconds(), float64(st.Requests.Load())/wall.Seconds(), ms(p50), ms(p99))
+		})
+	}
+
+	// Throughput at Kommo's cap: three replicas, one account, 2,000 calls,
+	// no faults; how fast calls are logged and what they cost in requests.
+	t.Run("KommoCap", func(t *testing.T) {
+		rs := startReplicas(t, 3)
+		c := rs.c
+		o := scenarioOptions{Calls: 2000, Seed: 7, Concurrency: 32, DuplicateRate: 0.1, PartialRate: 0.1,
+			ResultRate: 0.3, RecordingRate: 0.4, LateRate: 0.05, LateDelay: 3 * time.Second}
+		plans := c.planCalls(o)
+		start := time.Now()
+		st := c.drive(ctx, plans, o)
+		ingested := time.Since(start)
+		if err := c.waitSynced(ctx, plans, 10*time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		wall := time.Since(start)
+		rep, err := c.verify(ctx, plans)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkReport(t, rep)
+		kommo := requestsTo(rep.Stats)
+		fmt.Fprintf(&out, "\nKommo at the cap (3 replicas, one account): %d calls, %d inputs (ingested in %.1f s), %d logged in %.1f s = %.1f calls logged/s; "+
+			"%d Kommo requests = %.2f per logged call (%.1f req/s); naive one request per input: %.2f per logged call; max %d req/s per IP, %d×429, %d×403\n",
+			len(plans), st.Requests.Load(), ingested.Seconds(), rep.Logged, wall.Seconds(), float64(rep.Logged)/wall.Seconds(),
+			kommo, float64(kommo)/float64(max(rep.Logged, 1)), float64(kommo)/wall.Seconds(),
+			float64(st.Requests.Load())/float64(max(rep.Logged, 1)), maxWindow(rep.Stats), rep.Stats.TooManyRequests, rep.Stats.Blocked)
+		fmt.Fprintf(&out, "requests by endpoint: %s\n", endpointSummary(rep.Stats))
+	})
+
+	// Memory: one replica holding 10,000 calls whose Kommo writes are
+	// pending (held for an hour).
+	t.Run("Memory", func(t *testing.T) {
+		rs := startReplicas(t, 1, "--hold", "1h")
+		before := rss(t, rs.replicas[0])
+		o := scenarioOptions{Calls: 10000, Seed: 9, Concurrency: 64}
+		plans := rs.c.planCalls(o)
+		st := rs.c.drive(ctx, plans, o)
+		if st.Failures.Load() > 0 {
+			t.Fatalf("inputs refused: %v", st.firstErr)
+		}
+		var pending int64
+		rs.query(t, `SELECT count(*) FROM river_job WHERE kind = 'sync_call' AND state IN ('scheduled', 'available')`, &pending)
+		after := rss(t, rs.replicas[0])
+		fmt.Fprintf(&out, "\nMemory of one replica: %s before, %s with %d calls in flight (%d inputs; %d sync jobs pending)\n",
+			before, after, len(plans), st.Requests.Load(), pending)
+	})
+	t.Log(out.String())
+}
+
+// rss returns the resident set size and its peak of a server process.
+func rss(t *testing.T, s *serverProcess) string {
+	t.Helper()
+	s.mu.Lock()
+	pid := s.cmd.Process.Pid
+	s.mu.Unlock()
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return "?"
+	}
+	var cur, peak string
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			cur = strings.TrimSpace(v)
+		}
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			peak = strings.TrimSpace(v)
+		}
+	}
+	return cur + " (peak " + peak + ")"
+}
+
+func pct(ds []time.Duration, p float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := min(max(int(float64(len(s))*p/100+0.5)-1, 0), len(s)-1)
+	return s[i]
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
