@@ -53,5 +53,5 @@ require (
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
 	modernc.org/sqlite v1.61.1 // indirect
-	riverqueue.com/riverui v0.17.0 // indirect
+	riverqueue.com/riverui v0.17.0
 )

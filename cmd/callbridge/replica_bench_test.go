@@ -78,6 +78,46 @@ func TestReplicaBenchmarks(t *testing.T) {
 		fmt.Fprintf(&out, "requests by endpoint: %s\n", endpointSummary(rep.Stats))
 	})
 
+	// One account's logging throughput at Kommo's cap. The calls are with
+	// known numbers (no incoming leads, no look-ups: one note each, in
+	// batches of 50) and are ingested first with an hour's hold; then every
+	// held job is made available at once and the clock runs until the last
+	// call is in Kommo. Enough workers keep 50 calls waiting for every
+	// request the limiter lets out.
+	for _, n := range []int{1, 3} {
+		t.Run(fmt.Sprintf("Capacity%d", n), func(t *testing.T) {
+			rs := startReplicas(t, n, "--hold", "1h", "--workers", strconv.Itoa(600/n))
+			c := rs.c
+			o := scenarioOptions{Calls: 6000, Seed: uint64(40 + n), Concurrency: 64, DuplicateRate: 0.1,
+				Categories: []string{catLead, catContact, catCustomer, catMulti, catCompany}}
+			plans := c.planCalls(o)
+			if st := c.drive(ctx, plans, o); st.Failures.Load() > 0 {
+				t.Fatalf("inputs refused: %v", st.firstErr)
+			}
+			before := c.Emu.Stats()
+			var released int64
+			start := time.Now()
+			rs.query(t, `WITH u AS (UPDATE river_job SET state = 'available', scheduled_at = now()
+				WHERE kind = 'sync_call' AND state = 'scheduled' RETURNING 1) SELECT count(*) FROM u`, &released)
+			if err := c.waitSynced(ctx, plans, 10*time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			wall := time.Since(start)
+			rep, err := c.verify(ctx, plans)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkReport(t, rep)
+			kommo := requestsTo(rep.Stats) - requestsTo(before)
+			limit := 7.0 * 50
+			fmt.Fprintf(&out, "\nOne account at Kommo's cap (%d replica(s), %d released jobs): %d calls logged in %.1f s = **%.0f calls/s** "+
+				"(%.0f%% of 7 req/s × 50 = %.0f/s); %d Kommo requests (%.1f req/s, %.1f calls per request); max %d req/s per IP, %d×429, %d×403\n",
+				n, released, rep.Logged, wall.Seconds(), float64(rep.Logged)/wall.Seconds(), 100*float64(rep.Logged)/wall.Seconds()/limit, limit,
+				kommo, float64(kommo)/wall.Seconds(), float64(rep.Logged)/float64(max(kommo, 1)), maxWindow(rep.Stats), rep.Stats.TooManyRequests, rep.Stats.Blocked)
+			fmt.Fprintf(&out, "requests by endpoint: %s\n", endpointSummary(rep.Stats))
+		})
+	}
+
 	// Memory: one replica holding 10,000 calls whose Kommo writes are
 	// pending (held for an hour).
 	t.Run("Memory", func(t *testing.T) {

@@ -38,6 +38,9 @@ type scenarioOptions struct {
 	LateDelay time.Duration
 	// Now is the time the simulated calls start around.
 	Now time.Time
+	// Categories are the kinds of numbers the calls are with (catLead, …,
+	// catUnknown); default all of them.
+	Categories []string
 	// Providers spreads the calls over these providers' connections
 	// ("twilio" or a declarative built-in started with the cluster); default
 	// Twilio only.
@@ -83,7 +86,11 @@ func (c *cluster) planCalls(o scenarioOptions) []*callPlan {
 	plans := make([]*callPlan, 0, o.Calls)
 	for i := 0; i < o.Calls; i++ {
 		p := &callPlan{SID: fmt.Sprintf("CA%016x%016x", o.Seed, uint64(i)+1)}
-		p.Category = categories[rng.IntN(len(categories))]
+		cats := categories
+		if len(o.Categories) > 0 {
+			cats = o.Categories
+		}
+		p.Category = cats[rng.IntN(len(cats))]
 		nums := c.Phones.byCat[p.Category]
 		p.Customer = nums[rng.IntN(len(nums))]
 		p.Direction = callbridge.DirectionInbound
