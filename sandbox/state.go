@@ -128,6 +128,25 @@ func (e *Emulator) SetPaymentRequired(accountID int64, on bool) error {
 	return nil
 }
 
+// ExpireAccessTokens ends the life of every access token of the account
+// now, as the passing of their 24 hours would: requests with them answer 401
+// "Access token has expired" until the client refreshes. Refresh tokens
+// keep working.
+func (e *Emulator) ExpireAccessTokens(accountID int64) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.st.accounts[accountID] == nil {
+		return callbridge.Errorf(callbridge.ENOTFOUND, "sandbox: account %d not found", accountID)
+	}
+	now := e.now()
+	for _, g := range e.st.byAccess {
+		if g.accountID == accountID && g.accessExp.After(now) {
+			g.accessExp = now
+		}
+	}
+	return nil
+}
+
 // EditNote changes a note's params as a manager editing it by hand in
 // Kommo would: the given keys (typically "text" or "call_result") replace
 // the stored ones, updated_at becomes now and updated_by the account's

@@ -7,8 +7,9 @@ import (
 	"time"
 )
 
-// TestRefresh expires the account's access token and then has 50 calls sync
-// at once: Kommo must see exactly one refresh request (refresh tokens are
+// TestRefresh expires the account's access token (in the store and at
+// Kommo, so that a client's cached copy is refused too) and then has 50
+// calls sync at once: Kommo must see exactly one refresh request (refresh tokens are
 // single-use). On PostgreSQL a second server (its own Kommo client and River
 // client, as a second process would have) shares the database and works
 // half of the jobs: still exactly one refresh.
@@ -44,8 +45,13 @@ func TestRefresh(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// The token expires: in the store (a process that reads it sees
+			// it stale) and at Kommo (a process that cached it gets 401).
 			tok.ExpiresAt = time.Now().Add(-time.Minute)
 			if err := c.Main.DB.SaveToken(ctx, tok); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Emu.ExpireAccessTokens(c.KommoAccountID); err != nil {
 				t.Fatal(err)
 			}
 			before := c.Emu.Stats().RefreshRequests

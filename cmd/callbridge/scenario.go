@@ -415,9 +415,9 @@ type verdict struct {
 // report is the result of verify.
 type report struct {
 	Verdicts []verdict
-	Logged            int // calls that ended as a note
-	Failed            int
-	Stats             sandbox.Stats
+	Logged   int // calls that ended as a note
+	Failed   int
+	Stats    sandbox.Stats
 }
 
 // verify checks that every call ended as exactly one note on the entity
