@@ -91,10 +91,10 @@ func (s *Server) handlePreflight(w nethttp.ResponseWriter, r *nethttp.Request) {
 	h := w.Header()
 	h.Add("Vary", "Access-Control-Request-Method")
 	h.Add("Vary", "Access-Control-Request-Headers")
-	h.Set("Access-Control-Allow-Methods", "GET, POST")
+	h.Set("Access-Control-Allow-Methods", "GET, POST, PUT")
 	h.Set("Access-Control-Allow-Headers", "X-Auth-Token, Content-Type, X-Requested-With, X-Request-Id")
 	h.Set("Access-Control-Max-Age", "600")
-	h.Set("Allow", "GET, POST, OPTIONS")
+	h.Set("Allow", "GET, POST, PUT, OPTIONS")
 	w.WriteHeader(nethttp.StatusNoContent)
 }
 

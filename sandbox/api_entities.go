@@ -200,7 +200,7 @@ func (c *call) userView(u *User) map[string]any {
 // getAccount serves GET /api/v4/account.
 func (c *call) getAccount() {
 	a := c.acct
-	c.ok(http.StatusOK, map[string]any{
+	body := map[string]any{
 		"id":                         a.info.ID,
 		"name":                       a.info.Name,
 		"subdomain":                  a.info.Subdomain,
@@ -219,7 +219,18 @@ func (c *call) getAccount() {
 		"is_technical_account":       true,
 		"contact_name_display_order": 1,
 		"_links":                     c.link("/api/v4/account"),
-	})
+	}
+	// with=task_types embeds the account's task types: Kommo's two
+	// standard ones (an account may add its own; the emulator's have none).
+	for _, w := range strings.Split(c.r.URL.Query().Get("with"), ",") {
+		if strings.TrimSpace(w) == "task_types" {
+			body["_embedded"] = map[string]any{"task_types": []map[string]any{
+				{"id": 1, "name": "Follow-up", "code": "FOLLOW_UP", "color": nil, "icon_id": nil},
+				{"id": 2, "name": "Meeting", "code": "MEETING", "color": nil, "icon_id": nil},
+			}}
+		}
+	}
+	c.ok(http.StatusOK, body)
 }
 
 // requireAdmin answers 403 unless the token's user is an administrator.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -118,6 +120,9 @@ func startStack(t *testing.T) *stack {
 			{Ref: "eve", Name: "Eve Lead", Phones: []string{"+14155550103"}},
 		},
 		Leads: []sandbox.SeedLead{{Ref: "deal", Name: "Deal Ann 2026", Contacts: []string{"ann"}}},
+		// A second pipeline for the rules editor's pickers.
+		Pipelines: []sandbox.SeedPipeline{{Ref: "support", Name: "Support", Statuses: []sandbox.SeedStatus{
+			{Ref: "new_request", Name: "New request"}, {Ref: "in_progress", Name: "In progress"}}}},
 	}}})
 	if err != nil {
 		t.Fatal(err)
@@ -364,7 +369,13 @@ func (b *browser) wait(what, expr string) {
 
 func (b *browser) open(user int64, status, theme string) {
 	b.t.Helper()
-	u := fmt.Sprintf("%s/harness/index.html?user=%d&status=%s&theme=%s&lang=en", b.s.harness.URL, user, status, theme)
+	b.openIn(user, status, theme, "en")
+}
+
+// openIn opens the harness with the widget in the language lang.
+func (b *browser) openIn(user int64, status, theme, lang string) {
+	b.t.Helper()
+	u := fmt.Sprintf("%s/harness/index.html?user=%d&status=%s&theme=%s&lang=%s", b.s.harness.URL, user, status, theme, lang)
 	b.run(chromedp.Navigate(u))
 	b.wait("the harness to boot", `window.Harness && Harness.ready`)
 }
@@ -380,6 +391,31 @@ func (b *browser) shot(name string) {
 		b.t.Logf("screenshot %s: %v", name, err)
 		return
 	}
+	b.save(name, buf)
+}
+
+// shotOf saves a screenshot of the elements the CSS selector sel matches,
+// laid out in a viewport as tall as the page, so that nothing sticks to the
+// viewport's bottom edge and no element is cut.
+func (b *browser) shotOf(name, sel string) {
+	b.t.Helper()
+	h := eval[int64](b, `Math.ceil(document.documentElement.scrollHeight)`)
+	b.run(chromedp.EmulateViewport(1280, max(h, 860)))
+	defer b.run(chromedp.EmulateReset())
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	time.Sleep(150 * time.Millisecond) // let the layout settle
+	buf, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSSAll(sel)))
+	if err != nil {
+		b.t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	b.save(name, buf)
+}
+
+// save writes a screenshot to docs/images/widget-<name>.png.
+func (b *browser) save(name string, buf []byte) {
+	b.t.Helper()
 	dir := filepath.Join("..", "docs", "images")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		b.t.Fatal(err)
@@ -507,7 +543,7 @@ func TestBrowser(t *testing.T) {
 	b.wait("the window to close", `jQuery('.callbridge_widget-result').length === 0`)
 	in := s.callByProviderID(call[0].CallSID)
 	if in == nil || in.Result == nil || in.Result.Text != "Agreed to send the quote" || in.Result.EntityType != "leads" ||
-		in.Result.EntityID != s.seed.Leads["deal"] || in.Result.UserID != admin || in.Result.CallStatus != 4 {
+		in.Result.EntityID != s.seed.Leads["deal"] || in.Result.UserID != admin || in.Result.CallStatus != 4 || in.Result.Rating != 4 {
 		t.Fatalf("stored result %+v", in)
 	}
 	s.poll("the follow-up task", func() bool {
@@ -518,9 +554,15 @@ func TestBrowser(t *testing.T) {
 		}
 		return false
 	})
-	s.poll("the call note with the result", func() bool {
+	// The note carries the result and the quality rating (the account
+	// enabled quality_rating in step 2).
+	s.poll("the call note with the result and the rating", func() bool {
 		notes := s.callNotes(in.UID)
-		return len(notes) == 1 && strings.Contains(fmt.Sprint(notes[0].Params["call_result"]), "Agreed to send the quote")
+		if len(notes) != 1 {
+			return false
+		}
+		text := fmt.Sprint(notes[0].Params["call_result"])
+		return strings.Contains(text, "Agreed to send the quote") && strings.Contains(text, "Quality: 4/5")
 	})
 
 	// 4. Click-to-call from a card; the result is saved before any webhook.
@@ -678,6 +720,212 @@ func TestBrowser(t *testing.T) {
 		evs := s.emu.State().Account(s.seed.ID).Events
 		return len(evs) > before && slices.Equal(evs[len(evs)-1].Users, []int64{bob})
 	})
+
+	// 10. The call-handling rules (last: they change what later calls do).
+	testRules(t, s, b)
+}
+
+// testRules drives the rules editor of the advanced settings page: pickers
+// filled from Kommo, every rule changed, saved, kept across a reload; an
+// unknown stage refused inline, in English and in Spanish; light and dark.
+func testRules(t *testing.T, s *stack, b *browser) {
+	admin := s.seed.Users["admin"]
+	support, newRequest, inProgress := s.seed.Pipelines["support"], s.seed.Statuses["new_request"], s.seed.Statuses["in_progress"]
+	var discussions int64 // the main pipeline's second working stage
+	for _, p := range s.emu.State().Account(s.seed.ID).Pipelines {
+		if p.IsMain {
+			for _, st := range p.Statuses {
+				if st.Name == "Discussions" {
+					discussions = st.ID
+				}
+			}
+		}
+	}
+	if support == 0 || inProgress == 0 || discussions == 0 {
+		t.Fatalf("seeded pipelines: support %d, in progress %d, discussions %d", support, inProgress, discussions)
+	}
+	before, err := s.db.FindAccount(t.Context(), s.acct.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rule := func(path string) string { return fmt.Sprintf(`.callbridge_widget-rules [data-path=%q]`, path) }
+	check := func(path string) {
+		t.Helper()
+		b.wait("element "+path, fmt.Sprintf(`document.querySelector(%q)`, rule(path)))
+		b.js(fmt.Sprintf(`jQuery(%q).prop('checked', true).trigger('change'), true`, rule(path)))
+	}
+	options := func(path string) []string {
+		t.Helper()
+		return eval[[]string](b, fmt.Sprintf(`jQuery(%q).find('option').map(function () { return this.value + ' ' + this.textContent; }).get()`, rule(path)))
+	}
+	visible := func(path string) bool {
+		t.Helper()
+		return eval[bool](b, fmt.Sprintf(`jQuery(%q).is(':visible')`, rule(path)))
+	}
+	openRules := func() {
+		t.Helper()
+		b.js(`Harness.openAdvanced(), true`)
+		b.wait("the rules editor", `jQuery('.callbridge_widget-rules [data-path="rules.new_lead.pipeline_id"] option').length > 1`)
+	}
+
+	b.open(admin, "installed", "light")
+	openRules()
+	// The pickers offer what Kommo has: pipelines, working stages only,
+	// task types.
+	if got := options("rules.new_lead.pipeline_id"); !slices.Equal(got, []string{"0 Main pipeline (Sales)", fmt.Sprintf("%d Support", support)}) {
+		t.Fatalf("pipeline picker %q", got)
+	}
+	if got := options("rules.known_contact_lead.status_id"); len(got) != 4 || !strings.HasPrefix(got[0], "0 First working stage (Initial contact)") ||
+		got[2] != fmt.Sprintf("%d Discussions", discussions) {
+		t.Fatalf("stage picker of the main pipeline %q", got)
+	}
+	// The emulator's account answers without task types; the picker then
+	// offers Kommo's standard ones, with no warning.
+	if got := options("rules.missed_call_task.task_type_id"); !slices.Equal(got, []string{"1 Follow-up", "2 Meeting"}) {
+		t.Fatalf("task type picker %q", got)
+	}
+	if n := b.count(`jQuery('.callbridge_widget-js-kommo-warning').length`); n != 0 {
+		t.Fatal("the rules editor warns that Kommo could not be read")
+	}
+	// Dependent parts show only when they apply.
+	if visible("rules.known_contact_lead.pipeline_id") || visible("rules.missed_call_task.due_minutes") || !visible("unsorted_pipeline_id") {
+		t.Fatal("the rules editor shows parts that do not apply")
+	}
+
+	b.val(rule("rules.unknown_inbound"), "contact_and_lead")
+	if visible("unsorted_pipeline_id") {
+		t.Fatal("the incoming-lead pipeline is shown for contact_and_lead")
+	}
+	b.val(rule("rules.new_lead.pipeline_id"), fmt.Sprint(support))
+	if got := options("rules.new_lead.status_id"); !slices.Equal(got, []string{"0 First working stage (New request)",
+		fmt.Sprintf("%d New request", newRequest), fmt.Sprintf("%d In progress", inProgress)}) {
+		t.Fatalf("stages of Support %q", got)
+	}
+	b.val(rule("rules.new_lead.status_id"), fmt.Sprint(inProgress))
+	check("rules.outgoing_new_number")
+	check("rules.known_contact_lead.enabled")
+	if !visible("rules.known_contact_lead.pipeline_id") {
+		t.Fatal("the known-contact pickers stay hidden when the rule is on")
+	}
+	check("rules.known_contact_lead.outgoing")
+	b.val(rule("rules.known_contact_lead.status_id"), fmt.Sprint(discussions))
+	check("rules.missed_call_task.enabled")
+	b.val(rule("rules.missed_call_task.task_type_id"), "2")
+	b.val(rule("rules.missed_call_task.due_minutes"), "45")
+	b.val(rule("rules.missed_call_task.assign_to"), "called")
+	b.val(rule("rules.missed_call_task.text"), "Call {number} back")
+	check("rules.dropped_call_task.enabled")
+	b.val(rule("rules.dropped_call_task.due_minutes"), "5")
+	b.val(rule("language"), "es")
+	check("rules.show_contact_number")
+	b.val(rule("rules.recordings.retention_hours"), "48")
+	check("rules.recordings.keep_unlinked")
+	b.val(rule("rules.internal_calls"), "ignore")
+	b.val(rule("rules.blocked_numbers"), "+1 (415) 555-0199\n4155550198")
+	b.val(rule("rules.own_numbers"), lineNum)
+	b.click(".callbridge_widget-advanced .callbridge_widget-js-save")
+	b.wait("the rules to save", `jQuery('.callbridge_widget-js-msg.callbridge_widget-ok:visible').length`)
+
+	want := callbridge.RuleSettings{
+		UnknownInbound:    callbridge.UnknownContactAndLead,
+		NewLead:           callbridge.LeadTarget{PipelineID: support, StatusID: inProgress},
+		KnownContactLead:  callbridge.KnownContactRule{Enabled: true, Outgoing: true, StatusID: discussions},
+		ShowContactNumber: true,
+		MissedCallTask:    callbridge.TaskRule{Enabled: true, TaskTypeID: 2, DueMinutes: 45, AssignTo: callbridge.AssignCalled, Text: "Call {number} back"},
+		OutgoingNewNumber: true,
+		Recordings:        callbridge.RecordingRule{RetentionHours: 48, KeepUnlinked: true},
+		InternalCalls:     callbridge.InternalIgnore,
+		BlockedNumbers:    []string{"+14155550199", "+14155550198"},
+		OwnNumbers:        []string{lineNum},
+		DroppedCallTask:   callbridge.TaskRule{Enabled: true, TaskTypeID: 1, DueMinutes: 5, AssignTo: callbridge.AssignResponsible},
+	}
+	acct, err := s.db.FindAccount(t.Context(), s.acct.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := acct.Settings.Rules; !reflect.DeepEqual(got, want) {
+		t.Fatalf("stored rules\n got %+v\nwant %+v", got, want)
+	}
+	if acct.Settings.Language != "es" || acct.Settings.UnsortedPipelineID != 0 ||
+		!maps.Equal(acct.Settings.Extensions, before.Settings.Extensions) || !reflect.DeepEqual(acct.Settings.Widget, before.Settings.Widget) {
+		t.Fatalf("the other settings changed: %+v (before %+v)", acct.Settings, before.Settings)
+	}
+	if got := eval[string](b, `jQuery('[data-path="rules.blocked_numbers"]').val()`); got != "+14155550199\n+14155550198" {
+		t.Fatalf("the blocked numbers as stored: %q", got)
+	}
+
+	// A reload shows the saved rules.
+	form := func() map[string]string {
+		t.Helper()
+		return eval[map[string]string](b, `(function () {
+			var o = {};
+			jQuery('.callbridge_widget-rules [data-path]').each(function () {
+				var $el = jQuery(this);
+				o[$el.attr('data-path')] = $el.attr('data-kind') === 'bool' ? String($el.is(':checked')) : String($el.val());
+			});
+			return o;
+		})()`)
+	}
+	wantForm := map[string]string{
+		"rules.unknown_inbound": "contact_and_lead", "unsorted_pipeline_id": "0", "rules.accept_answered": "false", "rules.accept_status_id": "0",
+		"rules.new_lead.pipeline_id": fmt.Sprint(support), "rules.new_lead.status_id": fmt.Sprint(inProgress), "rules.outgoing_new_number": "true",
+		"rules.known_contact_lead.enabled": "true", "rules.known_contact_lead.pipeline_id": "0",
+		"rules.known_contact_lead.status_id": fmt.Sprint(discussions), "rules.known_contact_lead.outgoing": "true",
+		"rules.missed_call_task.enabled": "true", "rules.missed_call_task.task_type_id": "2", "rules.missed_call_task.due_minutes": "45",
+		"rules.missed_call_task.assign_to": "called", "rules.missed_call_task.text": "Call {number} back",
+		"rules.dropped_call_task.enabled": "true", "rules.dropped_call_task.task_type_id": "1", "rules.dropped_call_task.due_minutes": "5",
+		"rules.dropped_call_task.assign_to": "responsible", "rules.dropped_call_task.text": "",
+		"language": "es", "rules.show_contact_number": "true",
+		"rules.recordings.retention_hours": "48", "rules.recordings.keep_unlinked": "true", "rules.internal_calls": "ignore",
+		"rules.blocked_numbers": "+14155550199\n+14155550198", "rules.own_numbers": lineNum,
+	}
+	b.open(admin, "installed", "light")
+	openRules()
+	if got := form(); !maps.Equal(got, wantForm) {
+		t.Fatalf("the rules after a reload\n got %v\nwant %v", got, wantForm)
+	}
+	b.shotOf("rules-light", ".callbridge_widget-rules, .callbridge_widget-savebar")
+
+	// A stage Kommo does not have (deleted since the page was opened) is
+	// refused by the server; the message shows next to Save and in the
+	// rule's box, and nothing is stored.
+	unknownStage := func() {
+		t.Helper()
+		b.js(fmt.Sprintf(`jQuery(%q).append('<option value="999">999</option>').val('999').trigger('change'), true`, rule("rules.new_lead.status_id")))
+		b.click(".callbridge_widget-advanced .callbridge_widget-js-save")
+		b.wait("the error", `jQuery('.callbridge_widget-savebar .callbridge_widget-js-msg.callbridge_widget-error:visible').length`)
+	}
+	unknownStage()
+	const enMsg = "New leads: the pipeline “Support” has no stage 999."
+	if got := eval[string](b, `jQuery('.callbridge_widget-savebar .callbridge_widget-js-msg').text()`); got != enMsg {
+		t.Fatalf("the error next to Save %q", got)
+	}
+	if got := eval[string](b, `jQuery('fieldset.callbridge_widget-invalid[data-fields~="rules.new_lead"] .callbridge_widget-js-card-error:visible').text()`); got != enMsg {
+		t.Fatalf("the error in the rule's box %q", got)
+	}
+	b.shotOf("rules-error-light", ".callbridge_widget-rules, .callbridge_widget-savebar")
+	if acct, _ := s.db.FindAccount(t.Context(), s.acct.ID); acct.Settings.Rules.NewLead.StatusID != inProgress {
+		t.Fatalf("a refused save changed the rules: %+v", acct.Settings.Rules.NewLead)
+	}
+
+	// The same error for a Spanish-speaking manager.
+	b.openIn(admin, "installed", "light", "es")
+	openRules()
+	unknownStage()
+	if got := eval[string](b, `jQuery('.callbridge_widget-savebar .callbridge_widget-js-msg').text()`); got != "Leads nuevos: el embudo «Support» no tiene la etapa 999." {
+		t.Fatalf("the Spanish error %q", got)
+	}
+
+	// The dark theme.
+	b.open(admin, "installed", "dark")
+	openRules()
+	if !eval[bool](b, `jQuery('.callbridge_widget-rules').closest('.callbridge_widget').hasClass('callbridge_widget--dark')`) {
+		t.Fatal("the rules editor did not pick up the dark theme")
+	}
+	if got := form(); !maps.Equal(got, wantForm) {
+		t.Fatalf("the rules in the dark theme\n got %v\nwant %v", got, wantForm)
+	}
+	b.shotOf("rules-dark", ".callbridge_widget-rules, .callbridge_widget-savebar")
 }
 
 // TestPopupLatency measures the time from the provider's ringing webhook

@@ -11,7 +11,9 @@
  *   - click-to-call on every phone number, and a keypad behind Kommo's phone button;
  *   - call lists from a selection in the leads or contacts list;
  *   - the settings form (provider credentials, checked by callbridge before saving)
- *     and the advanced settings page (managers' extensions, call windows).
+ *     and the advanced settings page: managers' extensions, call windows and the
+ *     call-handling rules (pipelines, stages and task types read from Kommo with the
+ *     manager's own session).
  */
 define(['jquery', 'lib/components/base/modal'], function ($, Modal) {
   'use strict';
@@ -21,6 +23,9 @@ define(['jquery', 'lib/components/base/modal'], function ($, Modal) {
   var ROOT = 'callbridge_widget';
   var RING_LIMIT_MS = 60000;
   var PANEL_HIDE_MS = 15000;
+  // SETTINGS_METHOD saves the settings: PUT replaces the whole settings
+  // object (the server also takes POST on /api/widget/settings).
+  var SETTINGS_METHOD = 'PUT';
   var KNOWN_FIELDS = {
     twilio: { optional: ['caller_id'], secret: ['auth_token'] }
   };
@@ -66,7 +71,7 @@ define(['jquery', 'lib/components/base/modal'], function ($, Modal) {
     function texts() {
       return {
         widget: lang('widget'), settings: lang('settings'), advanced: lang('advanced'),
-        ui: lang('ui'), result: lang('result'), list: lang('list')
+        ui: lang('ui'), result: lang('result'), list: lang('list'), rules: lang('rules')
       };
     }
 
@@ -1216,6 +1221,312 @@ define(['jquery', 'lib/components/base/modal'], function ($, Modal) {
 
     var PREF_KEYS = ['ring_sound', 'open_card', 'result_window', 'quality_rating'];
     var PREF_DEFAULTS = { ring_sound: true, open_card: false, result_window: true, quality_rating: false };
+    var NOTE_LANGUAGES = [{ code: 'en', label: 'English' }, { code: 'es', label: 'Español' }, { code: 'pt', label: 'Português' }];
+
+    // The rules editor edits callbridge.Settings.Rules (docs/rules.md). Each
+    // control of advanced.twig names its place in the settings object
+    // (data-path) and its type (data-kind: bool, int, str or list); pickers
+    // (data-picker: pipeline, stage, task_type) offer what the account has in
+    // Kommo, read with the manager's own Kommo session.
+    var STATUS_WON = 142;
+    var STATUS_LOST = 143;
+
+    // kommoLists reads the account's pipelines, with their working stages
+    // (neither the incoming-leads stage nor won or lost), and its task
+    // types. Without Kommo's answer the pickers offer the defaults and the
+    // current values, and ok is false.
+    function kommoLists() {
+      return Promise.all([
+        kommo('/api/v4/leads/pipelines'),
+        kommo('/api/v4/account?with=task_types')
+      ]).then(function (res) {
+        var raw = res[0]._embedded && res[0]._embedded.pipelines;
+        var pipelines = [];
+        $.each(raw || [], function (_, p) {
+          var stages = [];
+          $.each((p._embedded && p._embedded.statuses) || [], function (_, s) {
+            if (s.id !== STATUS_WON && s.id !== STATUS_LOST && s.type !== 1) {
+              stages.push({ id: s.id, name: s.name, sort: s.sort || 0 });
+            }
+          });
+          stages.sort(function (a, b) { return a.sort - b.sort; });
+          pipelines.push({ id: p.id, name: p.name, is_main: !!p.is_main, sort: p.sort || 0, stages: stages });
+        });
+        pipelines.sort(function (a, b) { return a.sort - b.sort; });
+        var types = [];
+        $.each((res[1]._embedded && res[1]._embedded.task_types) || [], function (_, tt) {
+          types.push({ id: tt.id, name: tt.name });
+        });
+        if (!types.length) {
+          // Kommo's standard types, which every account has.
+          types = [{ id: 1, name: t('rules.task_types.1') }, { id: 2, name: t('rules.task_types.2') }];
+        }
+        return { ok: !!raw && !!res[1].id, pipelines: pipelines, taskTypes: types };
+      });
+    }
+
+    function getPath(obj, path) {
+      var parts = path.split('.');
+      for (var i = 0; i < parts.length && obj !== undefined && obj !== null; i++) {
+        obj = obj[parts[i]];
+      }
+      return obj;
+    }
+
+    function setPath(obj, path, v) {
+      var parts = path.split('.');
+      for (var i = 0; i < parts.length - 1; i++) {
+        if (!obj[parts[i]] || typeof obj[parts[i]] !== 'object') {
+          obj[parts[i]] = {};
+        }
+        obj = obj[parts[i]];
+      }
+      obj[parts[parts.length - 1]] = v;
+    }
+
+    function addOption($sel, value, label, selected) {
+      $('<option></option>').attr('value', String(value)).text(label).prop('selected', !!selected).appendTo($sel);
+    }
+
+    function notInKommo(id) {
+      return '#' + id + ' · ' + t('rules.not_in_kommo');
+    }
+
+    // pipelineOf returns the pipeline id, or the main pipeline for 0.
+    function pipelineOf(lists, id) {
+      for (var i = 0; i < lists.pipelines.length; i++) {
+        var p = lists.pipelines[i];
+        if (id ? p.id === id : p.is_main) {
+          return p;
+        }
+      }
+      return id ? null : (lists.pipelines[0] || null);
+    }
+
+    function fillPipelines($sel, lists, value) {
+      var main = pipelineOf(lists, 0);
+      var found = !value;
+      $sel.empty();
+      addOption($sel, 0, t('rules.main_pipeline') + (main ? ' (' + main.name + ')' : ''), !value);
+      $.each(lists.pipelines, function (_, p) {
+        if (p === main && p.id !== value) {
+          return;
+        }
+        addOption($sel, p.id, p.name, p.id === value);
+        found = found || p.id === value;
+      });
+      if (!found) {
+        addOption($sel, value, notInKommo(value), true);
+      }
+    }
+
+    function fillStages($sel, lists, pipelineID, value) {
+      var p = pipelineOf(lists, pipelineID);
+      var found = !value;
+      $sel.empty();
+      addOption($sel, 0, t('rules.first_stage') + (p && p.stages.length ? ' (' + p.stages[0].name + ')' : ''), !value);
+      $.each(p ? p.stages : [], function (_, s) {
+        addOption($sel, s.id, s.name, s.id === value);
+        found = found || s.id === value;
+      });
+      if (!found) {
+        addOption($sel, value, notInKommo(value), true);
+      }
+    }
+
+    function fillTaskTypes($sel, lists, value) {
+      value = value || 1;
+      var found = false;
+      $sel.empty();
+      $.each(lists.taskTypes, function (_, tt) {
+        addOption($sel, tt.id, tt.name, tt.id === value);
+        found = found || tt.id === value;
+      });
+      if (!found) {
+        addOption($sel, value, notInKommo(value), true);
+      }
+    }
+
+    // fillRules sets every data-path control from the settings st.
+    function fillRules($root, st, lists) {
+      $root.find('[data-path]').each(function () {
+        var $el = $(this);
+        var v = getPath(st, $el.attr('data-path'));
+        var kind = $el.attr('data-kind');
+        switch ($el.attr('data-picker')) {
+          case 'pipeline':
+            fillPipelines($el, lists, parseInt(v, 10) || 0);
+            return;
+          case 'stage':
+            fillStages($el, lists, parseInt(getPath(st, $el.attr('data-pipeline')), 10) || 0, parseInt(v, 10) || 0);
+            return;
+          case 'task_type':
+            fillTaskTypes($el, lists, parseInt(v, 10) || 0);
+            return;
+        }
+        if (kind === 'bool') {
+          $el.prop('checked', !!v);
+        } else if (kind === 'list') {
+          $el.val((v || []).join('\n'));
+        } else {
+          $el.val(v ? String(v) : ($el.attr('data-default') || ''));
+          if ($el.is('select') && $el.val() === null) {
+            $el.prop('selectedIndex', 0);
+          }
+        }
+      });
+    }
+
+    // readRules writes every data-path control into next.
+    function readRules($root, next) {
+      $root.find('[data-path]').each(function () {
+        var $el = $(this);
+        var kind = $el.attr('data-kind');
+        var raw = $el.val();
+        var v;
+        if (kind === 'bool') {
+          v = $el.is(':checked');
+        } else if (kind === 'int') {
+          v = parseInt(raw, 10) || 0;
+        } else if (kind === 'list') {
+          v = $.grep($.map(String(raw || '').split(/[\n,;]+/), function (s) { return $.trim(s); }), function (s) { return s !== ''; });
+        } else {
+          v = $.trim(raw || '');
+        }
+        setPath(next, $el.attr('data-path'), v);
+      });
+    }
+
+    function pathValue($root, path) {
+      var $el = $root.find('[data-path="' + path + '"]').first();
+      if ($el.attr('data-kind') === 'bool') {
+        return $el.is(':checked') ? 'true' : 'false';
+      }
+      return String($el.val());
+    }
+
+    // applyShowIf shows the parts that apply: data-show-if is "path" (a
+    // checked box) or "path=value|value".
+    function applyShowIf($root) {
+      $root.find('[data-show-if]').each(function () {
+        var cond = $(this).attr('data-show-if').split('=');
+        var want = (cond[1] || 'true').split('|');
+        $(this).toggle(want.indexOf(pathValue($root, cond[0])) !== -1);
+      });
+    }
+
+    // The refusals of PUT /api/widget/settings (http/widget_settings.go)
+    // that the widget says in the user's language: the server's message, the
+    // key of its text in the i18n section "errors", and the names of the
+    // pattern's groups ({field}, {id}…). Any other message is shown as the
+    // server wrote it.
+    var SETTINGS_ERRORS = [
+      { re: /^([\w.]+): Kommo has no pipeline (\d+) in this account\.$/, key: 'no_pipeline', args: ['field', 'id'] },
+      { re: /^([\w.]+): the pipeline "((?:[^"\\]|\\.)*)" has no stage (\d+)\.$/, key: 'no_stage', args: ['field', 'pipeline', 'id'] },
+      { re: /^([\w.]+): a new or accepted lead cannot go to the closed stage "((?:[^"\\]|\\.)*)"\.$/, key: 'closed_stage', args: ['field', 'stage'] },
+      { re: /^([\w.]+): "((?:[^"\\]|\\.)*)" is the incoming-leads stage; choose a working stage\.$/, key: 'incoming_stage', args: ['field', 'stage'] },
+      { re: /^(extensions): Kommo has no user (\d+) in this account\.$/, key: 'no_user', args: ['field', 'user'] },
+      { re: /^The extension "((?:[^"\\]|\\.)*)" is given to two users \((\d+) and (\d+)\)\.$/, key: 'duplicate_extension', args: ['extension', 'user', 'other'], field: 'extensions' },
+      { re: /^([\w.]+): "((?:[^"\\]|\\.)*)" is not a phone number\.$/, key: 'not_phone', args: ['field', 'number'] },
+      { re: /^([\w.]+): at most (\d+) numbers\.$/, key: 'too_many_numbers', args: ['field', 'max'] },
+      { re: /^([\w.]+)\.due_minutes must be between 0 \(default, \d+\) and (\d+)\.$/, key: 'due_minutes', args: ['field', 'max'] },
+      { re: /^([\w.]+)\.text must be at most (\d+) characters on one line\.$/, key: 'task_text', args: ['field', 'max'] },
+      { re: /^(rules\.recordings)\.retention_hours must be between 0 \(default, \d+\) and (\d+)\.$/, key: 'retention_hours', args: ['field', 'max'] },
+      { re: /^country must be a two-letter ISO 3166 code/, key: 'country', args: [], field: 'country' },
+      { re: /^Only an administrator of this Kommo account/, key: 'admin_only', args: [] },
+      { re: /^Kommo's pipelines could not be read/, key: 'kommo_unavailable', args: [] }
+    ];
+
+    // FIELD_LABELS names the settings of the server's messages.
+    var FIELD_LABELS = {
+      extensions: 'advanced.users_title',
+      country: 'advanced.country',
+      language: 'rules.note_language',
+      unsorted_pipeline_id: 'rules.unsorted_pipeline',
+      'rules.accept_status_id': 'rules.accept_stage',
+      'rules.new_lead': 'rules.new_lead_title',
+      'rules.known_contact_lead': 'rules.known_title',
+      'rules.missed_call_task': 'rules.missed_title',
+      'rules.dropped_call_task': 'rules.dropped_title',
+      'rules.recordings': 'rules.recordings_title',
+      'rules.blocked_numbers': 'rules.blocked_numbers',
+      'rules.own_numbers': 'rules.own_numbers'
+    };
+
+    // settingsError turns the server's message into {text, field}: the text
+    // in the user's language when the widget knows the message, and the
+    // setting it is about ("rules.new_lead"), or "".
+    function settingsError(msg, users) {
+      msg = String(msg || '');
+      var userName = function (id) {
+        for (var i = 0; i < users.length; i++) {
+          if (String(users[i].id) === String(id)) {
+            return users[i].name;
+          }
+        }
+        return '#' + id;
+      };
+      for (var i = 0; i < SETTINGS_ERRORS.length; i++) {
+        var e = SETTINGS_ERRORS[i];
+        var m = msg.match(e.re);
+        if (!m) {
+          continue;
+        }
+        var vals = {};
+        for (var j = 0; j < e.args.length; j++) {
+          vals[e.args[j]] = String(m[j + 1]).replace(/\\(.)/g, '$1');
+        }
+        var field = e.field || vals.field || '';
+        if (vals.field) {
+          vals.field = FIELD_LABELS[vals.field] ? t(FIELD_LABELS[vals.field]) : vals.field;
+        }
+        if (vals.user) {
+          vals.user = userName(vals.user);
+        }
+        if (vals.other) {
+          vals.other = userName(vals.other);
+        }
+        var key = e.key === 'admin_only' ? 'advanced.admin_only' : 'errors.' + e.key;
+        var tpl = t(key);
+        if (tpl === key) {
+          return { text: msg, field: field };
+        }
+        return {
+          text: tpl.replace(/\{(\w+)\}/g, function (all, k) { return vals[k] !== undefined ? vals[k] : all; }),
+          field: field
+        };
+      }
+      var f = msg.match(/^([a-z_]+(?:\.[a-z0-9_]+)*)[ :]/);
+      return { text: msg, field: f ? f[1] : '' };
+    }
+
+    // showFieldError marks the part of the page the error is about and
+    // repeats the message there.
+    function showFieldError($root, field, text) {
+      $root.find('.' + NS + '-invalid').removeClass(NS + '-invalid');
+      $root.find('.' + NS + '-js-card-error').text('').hide();
+      if (!field) {
+        return;
+      }
+      var $box = $root.find('[data-fields]').filter(function () {
+        var list = $(this).attr('data-fields').split(' ');
+        for (var i = 0; i < list.length; i++) {
+          if (field === list[i] || field.indexOf(list[i] + '.') === 0) {
+            return true;
+          }
+        }
+        return false;
+      }).first();
+      if ($box.length) {
+        $box.addClass(NS + '-invalid');
+        $box.find('.' + NS + '-js-card-error').first().text(text).show();
+        try {
+          $box[0].scrollIntoView({ block: 'center' });
+        } catch (e) {
+          // an old browser: the message next to Save is enough
+        }
+      }
+    }
 
     function advancedSettings() {
       var code = self.params.widget_code || self.get_settings().widget_code;
@@ -1224,9 +1535,13 @@ define(['jquery', 'lib/components/base/modal'], function ($, Modal) {
         $area = $('<div id="work-area-' + code + '"></div>').appendTo(document.body);
       }
       $area.html('<div class="' + rootClass(NS + '-page') + '"><div class="' + NS + '-muted">…</div></div>');
+      var s;
+      var exts;
       Promise.all([loadSettings(), api('GET', '/api/widget/extensions').catch(function () { return { extensions: [] }; })]).then(function (res) {
-        var s = res[0];
-        var exts = res[1].extensions || [];
+        s = res[0];
+        exts = res[1].extensions || [];
+        return s.is_admin ? kommoLists() : { ok: true, pipelines: [], taskTypes: [] };
+      }).then(function (lists) {
         var st = s.settings || {};
         var users = s.users;
         if (!users || !users.length) {
@@ -1264,24 +1579,47 @@ define(['jquery', 'lib/components/base/modal'], function ($, Modal) {
           account: account,
           mine: mine,
           country: st.country || '',
-          language: st.language || 'en',
           source_name: st.source_name || '',
-          languages: [{ code: 'en', label: 'English' }, { code: 'es', label: 'Español' }, { code: 'pt', label: 'Português' }]
+          languages: NOTE_LANGUAGES,
+          kommo_warning: !lists.ok,
+          task_rules: [
+            { key: 'missed_call_task', title: t('rules.missed_title'), enabled: t('rules.missed_enabled'), placeholder: t('rules.missed_placeholder') },
+            { key: 'dropped_call_task', title: t('rules.dropped_title'), enabled: t('rules.dropped_enabled'), placeholder: t('rules.dropped_placeholder') }
+          ]
         }).then(function (html) {
           $area.html(html);
-          bindAdvanced($area.find('.' + NS + '-advanced'), st);
+          var $root = $area.find('.' + NS + '-advanced');
+          fillRules($root, st, lists);
+          applyShowIf($root);
+          bindAdvanced($root, st, lists, users);
         });
-      }, function (err) {
+      }).catch(function (err) {
         $area.html('<div class="' + rootClass(NS + '-page') + '"><div class="' + NS + '-error" style="display:block">' + esc(err.message) + '</div></div>');
       });
       return true;
     }
 
-    function bindAdvanced($root, st) {
-      var $msg = $root.find('.' + NS + '-js-msg');
-      var flash = function (ok, text) {
+    function bindAdvanced($root, st, lists, users) {
+      var flash = function ($msg, ok, text) {
         $msg.removeClass(NS + '-error ' + NS + '-ok').addClass(ok ? NS + '-ok' : NS + '-error').text(text).show();
       };
+      var $msg = $root.find('.' + NS + '-js-msg');
+      var $mineMsg = $root.find('.' + NS + '-js-msg-mine');
+      $root.on('change', '[data-path]', function () {
+        applyShowIf($root);
+      });
+      $root.find('[data-picker="pipeline"]').on('change', function () {
+        var pid = parseInt($(this).val(), 10) || 0;
+        $root.find('[data-picker="stage"][data-pipeline="' + $(this).attr('data-path') + '"]').each(function () {
+          fillStages($(this), lists, pid, 0);
+        });
+      });
+      $root.on('input change', '[data-fields] :input', function () {
+        var $box = $(this).closest('[data-fields]');
+        if ($box.hasClass(NS + '-invalid')) {
+          $box.removeClass(NS + '-invalid').find('.' + NS + '-js-card-error').hide();
+        }
+      });
       $root.find('.' + NS + '-js-save-mine').on('click', function () {
         var prefs = {};
         $root.find('.' + NS + '-js-mine select').each(function () {
@@ -1292,15 +1630,14 @@ define(['jquery', 'lib/components/base/modal'], function ($, Modal) {
         });
         api('POST', '/api/widget/prefs', prefs).then(function (r) {
           state.prefs = r.prefs || state.prefs;
-          flash(true, t('advanced.saved'));
+          flash($mineMsg, true, t('advanced.saved'));
         }, function (err) {
-          flash(false, err.message);
+          flash($mineMsg, false, err.message);
         });
       });
       $root.find('.' + NS + '-js-save').on('click', function () {
         var next = $.extend(true, {}, st);
         next.country = $.trim($root.find('.' + NS + '-js-country').val());
-        next.language = $root.find('.' + NS + '-js-language').val();
         next.source_name = $.trim($root.find('.' + NS + '-js-source').val());
         next.extensions = {};
         next.users = {};
@@ -1332,15 +1669,24 @@ define(['jquery', 'lib/components/base/modal'], function ($, Modal) {
             next.users[id] = prefs;
           }
         });
+        readRules($root, next);
+        showFieldError($root, '', '');
+        $msg.hide();
         var $btn = $(this).prop('disabled', true);
-        api('POST', '/api/widget/settings', next).then(function (r) {
+        api(SETTINGS_METHOD, '/api/widget/settings', next).then(function (r) {
           $btn.prop('disabled', false);
           st = r.settings || next;
           state.prefs = r.prefs || state.prefs;
-          flash(true, t('advanced.saved'));
+          // The server stores numbers in E.164: show them as stored.
+          $root.find('[data-kind="list"]').each(function () {
+            $(this).val((getPath(st, $(this).attr('data-path')) || []).join('\n'));
+          });
+          flash($msg, true, t('advanced.saved'));
         }, function (err) {
           $btn.prop('disabled', false);
-          flash(false, err.message);
+          var e = err.code ? settingsError(err.message, users) : { text: err.message, field: '' };
+          flash($msg, false, e.text);
+          showFieldError($root, e.field, e.text);
         });
       });
     }
