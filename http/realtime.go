@@ -3,10 +3,11 @@ package http
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
-	"hash/fnv"
+	"io"
 	"log/slog"
+	"maps"
 	nethttp "net/http"
 	"net/url"
 	"slices"
@@ -30,8 +31,54 @@ import (
 // agent is unknown. An incoming call that reaches no connected widget falls
 // back to Kommo's own call notification (POST /api/v2/events).
 //
+// Several replicas. Behind a load balancer the ticket request, the
+// WebSocket and the provider's webhooks may each reach a different replica
+// of one database. Four parts make the channel work there:
+//
+//   - Tickets are signed, not stored (realtime_ticket.go): any replica with
+//     the same TicketKey redeems a ticket another one issued. With a
+//     RealtimeStore a ticket's nonce is claimed in the database when it is
+//     redeemed, so a ticket opens one connection in the whole cluster.
+//   - Fan-out: the replica whose ingest committed a change pushes it to its
+//     own connections from the committed call, and publishes (account id,
+//     call id) on the RealtimeBus (postgres.Notifier: LISTEN/NOTIFY). Every
+//     other replica that holds a connection of that account loads the call
+//     through its RealtimeStore and pushes it to its connections. Each
+//     replica handles one call on one worker, so the call's phases go out
+//     in order (ringing, answered, ended; never an earlier phase after a
+//     later one), and it remembers what it pushed, so that each phase
+//     reaches each user's connection once. A replica that loads a call
+//     later than it changed pushes the phase the call is in by then: a call
+//     that rang and ended within that moment shows its end only.
+//   - Presence (realtime_presence.go): each replica records in the database
+//     which users hold a connection on it, refreshed every
+//     PresenceInterval and expiring after PresenceTTL, so that the records
+//     of a replica that died go away by themselves. A connection is greeted
+//     (hello) only after its record is written.
+//   - The fallback is decided once, by the replica that ingested the
+//     change: when the mapped manager has no connection on it and no
+//     unexpired presence record anywhere, and it wins the call's claim in
+//     the database (ClaimRealtime "fallback:<call id>"), so that a call
+//     whose webhooks reach several replicas is notified once. The replica
+//     decides before it publishes the call, so the decision reflects who
+//     was connected when the call rang. A presence record in the database
+//     was chosen over asking the other replicas through the bus: the bus
+//     delivers at most once and has no replies, a replica that cannot hear
+//     it (reconnecting) would count as "nobody connected" or stall the
+//     decision, and a table gives every replica the same answer at the cost
+//     of one indexed read per unanswered incoming call. A replica whose bus
+//     is not listening withdraws its users' presence (they would not get
+//     the popup), so that the fallback covers them.
+//
+// Without a Bus and a Store (one process, SQLite) the same code runs with
+// an in-process LocalBus that has nobody to reach, used nonces in memory
+// and presence read from the process's own connections. Each replica that
+// holds connections of an account looks the caller up in Kommo itself (the
+// Kommo client caches look-ups per process; the shared limiter paces them).
+//
 // Tenancy: a ticket names one account and one user, taken from a verified
-// widget token; a connection receives only the calls of that account, and
+// widget token and bound by the ticket's MAC; a connection receives only the
+// calls of that account (a published call is loaded by account and id), and
 // the channel accepts nothing from the browser but WebSocket control frames.
 //
 // Messages are JSON text frames:
@@ -58,13 +105,11 @@ const (
 	// DefaultMaxConnsPerUser is how many widget connections (browser tabs) a
 	// user may hold; a new one beyond it closes the oldest.
 	DefaultMaxConnsPerUser = 8
-	// maxTickets bounds the outstanding tickets of the whole process.
-	maxTickets = 100_000
 	// connQueue is how many messages may wait for a slow connection before
 	// it is closed.
 	connQueue = 64
 	// callStateTTL is how long the channel remembers what it pushed for a
-	// call.
+	// call, and how long a call's fallback claim lasts.
 	callStateTTL = 2 * time.Hour
 	// maxFallbacks bounds the concurrent Kommo call notifications.
 	maxFallbacks = 8
@@ -76,6 +121,19 @@ const (
 	PhaseAnswered = "answered"
 	PhaseEnded    = "ended"
 )
+
+// phaseRank orders the phases; a phase is never pushed after a later one.
+func phaseRank(phase string) int {
+	switch phase {
+	case PhaseRinging:
+		return 1
+	case PhaseAnswered:
+		return 2
+	case PhaseEnded:
+		return 3
+	}
+	return 0
+}
 
 // RealtimeKommo is what the realtime channel needs of Kommo. *kommo.Client
 // implements it.
@@ -98,6 +156,26 @@ type RealtimeConfig struct {
 	// Kommo looks up callers and sends the fallback notification. Nil: no
 	// caller names and no fallback.
 	Kommo RealtimeKommo
+	// TicketKey signs realtime tickets (HMAC-SHA256), at least MinTicketKey
+	// bytes. Replicas must share it: a ticket issued by one is redeemed by
+	// another. Empty: a random key of this process (one replica only).
+	TicketKey []byte
+	// Bus carries committed calls to the other replicas (e.g.
+	// postgres.Notifier); nil is a LocalBus of its own, which reaches no
+	// other process. A Bus requires a Store. Close closes the Bus when it
+	// has a Close method.
+	Bus RealtimeBus
+	// Store holds what replicas share: redeemed tickets, presence records,
+	// fallback claims, and the calls other replicas publish. Nil: all of it
+	// lives in this process (one replica).
+	Store RealtimeStore
+	// PresenceInterval is how often this replica refreshes its users'
+	// presence records (default DefaultPresenceInterval); PresenceTTL is how
+	// long a record lasts without a refresh (default 3 intervals), i.e. how
+	// long the users of a replica that died still count as connected. The
+	// TTL must exceed the interval plus the replicas' clock skew.
+	PresenceInterval time.Duration
+	PresenceTTL      time.Duration
 	// TicketTTL (default DefaultTicketTTL), CallerIDTimeout (default
 	// DefaultCallerIDTimeout), PingInterval (default DefaultPingInterval),
 	// MaxConnsPerUser (default DefaultMaxConnsPerUser).
@@ -105,10 +183,10 @@ type RealtimeConfig struct {
 	CallerIDTimeout time.Duration
 	PingInterval    time.Duration
 	MaxConnsPerUser int
-	// Workers process committed calls, each call always on the same worker
-	// so that its phases stay in order (default 4). QueueSize is each
-	// worker's backlog (default 1024); a call committed when it is full is
-	// not pushed (and logged).
+	// Workers process committed and published calls, each call always on
+	// the same worker so that its phases stay in order (default 4).
+	// QueueSize is each worker's backlog (default 1024); a call arriving
+	// when it is full is not pushed (and logged).
 	Workers   int
 	QueueSize int
 	// Logger (default slog.Default()) and Now (default time.Now).
@@ -123,20 +201,25 @@ type RealtimeConfig struct {
 type Realtime struct {
 	cfg       RealtimeConfig
 	log       *slog.Logger
-	queues    []chan *callbridge.Call
+	bus       RealtimeBus
+	ticketKey []byte
+	presence  *rtPresence // nil without a store
+	queues    []chan rtItem
 	done      chan struct{}
 	closeOnce sync.Once
 	wg        sync.WaitGroup
 	fallbacks chan struct{}
 
-	mu      sync.Mutex
-	tickets map[string]rtTicket
-	conns   map[int64]map[int64][]*rtConn // account → user → connections, oldest first
+	mu          sync.Mutex
+	usedTickets map[string]time.Time          // nonce → ticket expiry; without a store
+	conns       map[int64]map[int64][]*rtConn // account → user → connections, oldest first
 }
 
-type rtTicket struct {
-	accountID, userID int64
-	expires           time.Time
+// rtItem is a call for a worker: one this replica committed (call set) or
+// one another replica published (ids only).
+type rtItem struct {
+	call              *callbridge.Call
+	accountID, callID int64
 }
 
 // rtConn is one widget connection.
@@ -155,10 +238,18 @@ func (c *rtConn) stop(code int, reason string) {
 	})
 }
 
-// NewRealtime returns a running channel. It panics when cfg.Accounts is nil.
+// NewRealtime returns a running channel. It panics when cfg.Accounts is nil,
+// when cfg.Bus is set without cfg.Store, and when cfg.TicketKey is set but
+// shorter than MinTicketKey.
 func NewRealtime(cfg RealtimeConfig) *Realtime {
 	if cfg.Accounts == nil {
 		panic("http: RealtimeConfig.Accounts is required")
+	}
+	if cfg.Bus != nil && cfg.Store == nil {
+		panic("http: RealtimeConfig.Bus requires a Store")
+	}
+	if len(cfg.TicketKey) > 0 && len(cfg.TicketKey) < MinTicketKey {
+		panic("http: RealtimeConfig.TicketKey is too short")
 	}
 	if cfg.TicketTTL <= 0 {
 		cfg.TicketTTL = DefaultTicketTTL
@@ -172,6 +263,12 @@ func NewRealtime(cfg RealtimeConfig) *Realtime {
 	if cfg.MaxConnsPerUser <= 0 {
 		cfg.MaxConnsPerUser = DefaultMaxConnsPerUser
 	}
+	if cfg.PresenceInterval <= 0 {
+		cfg.PresenceInterval = DefaultPresenceInterval
+	}
+	if cfg.PresenceTTL <= 0 {
+		cfg.PresenceTTL = 3 * cfg.PresenceInterval
+	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = 4
 	}
@@ -182,28 +279,49 @@ func NewRealtime(cfg RealtimeConfig) *Realtime {
 		cfg.Now = time.Now
 	}
 	rt := &Realtime{
-		cfg:       cfg,
-		log:       cfg.Logger,
-		done:      make(chan struct{}),
-		fallbacks: make(chan struct{}, maxFallbacks),
-		tickets:   map[string]rtTicket{},
-		conns:     map[int64]map[int64][]*rtConn{},
+		cfg:         cfg,
+		log:         cfg.Logger,
+		bus:         cfg.Bus,
+		ticketKey:   cfg.TicketKey,
+		done:        make(chan struct{}),
+		fallbacks:   make(chan struct{}, maxFallbacks),
+		usedTickets: map[string]time.Time{},
+		conns:       map[int64]map[int64][]*rtConn{},
 	}
 	if rt.log == nil {
 		rt.log = slog.Default()
 	}
+	if rt.bus == nil {
+		rt.bus = NewLocalBus()
+	}
+	if len(rt.ticketKey) == 0 {
+		rt.ticketKey = make([]byte, 32)
+		_, _ = rand.Read(rt.ticketKey)
+	}
 	for range cfg.Workers {
-		q := make(chan *callbridge.Call, cfg.QueueSize)
+		q := make(chan rtItem, cfg.QueueSize)
 		rt.queues = append(rt.queues, q)
 		rt.wg.Add(1)
 		go rt.work(q)
 	}
+	if cfg.Store != nil {
+		var id [8]byte
+		_, _ = rand.Read(id[:])
+		rt.presence = &rtPresence{replica: hex.EncodeToString(id[:]), wake: make(chan struct{}, 1),
+			flushedCh: make(chan struct{}), written: map[rtUser]bool{}}
+		rt.wg.Add(1)
+		go rt.presenceLoop()
+	}
+	rt.bus.Subscribe(rt.onPublished)
 	return rt
 }
 
 // Close stops the workers and closes every connection (close code 1001). It
-// waits for the workers and for fallback notifications in flight.
+// waits for the workers and for fallback notifications in flight, removes
+// this replica's presence records, and closes the Bus when it has a Close
+// method.
 func (rt *Realtime) Close() error {
+	var err error
 	rt.closeOnce.Do(func() {
 		close(rt.done)
 		rt.mu.Lock()
@@ -217,9 +335,14 @@ func (rt *Realtime) Close() error {
 		for _, c := range all {
 			c.stop(closeGoingAway, "server shutting down")
 		}
+		rt.wg.Wait()
+		rt.dropPresence()
+		if c, ok := rt.bus.(io.Closer); ok {
+			err = c.Close()
+		}
 	})
 	rt.wg.Wait()
-	return nil
+	return err
 }
 
 func (rt *Realtime) now() time.Time { return rt.cfg.Now().UTC() }
@@ -228,73 +351,42 @@ func (rt *Realtime) now() time.Time { return rt.cfg.Now().UTC() }
 // call's worker is backlogged the change is dropped and logged. Use it as
 // pipeline.Ingester.OnCommit.
 func (rt *Realtime) OnCommit(call *callbridge.Call) {
-	if call == nil || call.UID == "" {
+	if call == nil || call.ID == 0 || callPhase(call) == "" {
 		return
 	}
+	cp := *call
+	rt.enqueue(rtItem{call: &cp, accountID: cp.AccountID, callID: cp.ID})
+}
+
+// onPublished queues a call another replica published.
+func (rt *Realtime) onPublished(accountID, callID int64) {
+	if accountID <= 0 || callID <= 0 {
+		return
+	}
+	rt.enqueue(rtItem{accountID: accountID, callID: callID})
+}
+
+// enqueue hands it to the call's worker without blocking.
+func (rt *Realtime) enqueue(it rtItem) {
 	select {
 	case <-rt.done:
 		return
 	default:
 	}
-	cp := *call
-	h := fnv.New32a()
-	h.Write([]byte(cp.UID))
-	q := rt.queues[int(h.Sum32()%uint32(len(rt.queues)))]
+	q := rt.queues[uint64(it.callID)%uint64(len(rt.queues))]
 	select {
-	case q <- &cp:
+	case q <- it:
 	default:
-		rt.log.Warn("realtime: queue full, call change not pushed", slog.Int64("account_id", cp.AccountID), slog.Int64("call_id", cp.ID))
+		rt.log.Warn("realtime: queue full, call change not pushed", slog.Int64("account_id", it.accountID), slog.Int64("call_id", it.callID))
 	}
 }
 
 // Connected returns how many widget connections the user of the account
-// (our account id) holds.
+// (our account id) holds on this replica.
 func (rt *Realtime) Connected(accountID, userID int64) int {
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
 	return len(rt.conns[accountID][userID])
-}
-
-// issueTicket returns a new single-use ticket for the user of the account.
-func (rt *Realtime) issueTicket(accountID, userID int64) (string, time.Time, error) {
-	var b [32]byte
-	_, _ = rand.Read(b[:])
-	t := base64.RawURLEncoding.EncodeToString(b[:])
-	now := rt.now()
-	exp := now.Add(rt.cfg.TicketTTL)
-	rt.mu.Lock()
-	defer rt.mu.Unlock()
-	if len(rt.tickets) >= maxTickets {
-		for k, v := range rt.tickets {
-			if !now.Before(v.expires) {
-				delete(rt.tickets, k)
-			}
-		}
-		if len(rt.tickets) >= maxTickets {
-			return "", time.Time{}, &callbridge.Error{Code: callbridge.ERATELIMIT, Kind: callbridge.KindTransient, RetryAfter: rt.cfg.TicketTTL,
-				Message: "Too many realtime connections are being opened; try again shortly."}
-		}
-	}
-	rt.tickets[t] = rtTicket{accountID: accountID, userID: userID, expires: exp}
-	return t, exp, nil
-}
-
-// redeem consumes a ticket. A ticket works once, before it expires.
-func (rt *Realtime) redeem(t string) (accountID, userID int64, ok bool) {
-	if t == "" || len(t) > 100 {
-		return 0, 0, false
-	}
-	rt.mu.Lock()
-	defer rt.mu.Unlock()
-	tk, found := rt.tickets[t]
-	if !found {
-		return 0, 0, false
-	}
-	delete(rt.tickets, t)
-	if !rt.now().Before(tk.expires) {
-		return 0, 0, false
-	}
-	return tk.accountID, tk.userID, true
 }
 
 // serve runs one widget connection until it ends.
@@ -325,6 +417,8 @@ func (rt *Realtime) serve(ws *wsConn, accountID, userID int64) {
 	if evicted != nil {
 		evicted.stop(closePolicy, "too many connections")
 	}
+	// Greet the widget once every replica can see it is connected.
+	rt.awaitPresence()
 
 	go rt.writeLoop(c)
 	ws.readLoop(rt.cfg.PingInterval*5/2, func() {})
@@ -340,6 +434,7 @@ func (rt *Realtime) serve(ws *wsConn, accountID, userID int64) {
 		}
 	}
 	rt.mu.Unlock()
+	rt.presenceChanged()
 }
 
 // writeLoop sends queued messages and pings until the connection stops.
@@ -365,7 +460,7 @@ func (rt *Realtime) writeLoop(c *rtConn) {
 }
 
 // connectedUsers returns the users of the account with at least one
-// connection.
+// connection on this replica.
 func (rt *Realtime) connectedUsers(accountID int64) []int64 {
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
@@ -377,6 +472,14 @@ func (rt *Realtime) connectedUsers(accountID int64) []int64 {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// hasConns reports whether any user of the account is connected to this
+// replica.
+func (rt *Realtime) hasConns(accountID int64) bool {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	return len(rt.conns[accountID]) > 0
 }
 
 // deliver queues msg on every connection of the user of the account and
@@ -398,18 +501,20 @@ func (rt *Realtime) deliver(accountID, userID int64, msg []byte) bool {
 	return delivered
 }
 
-// rtCallState is what the channel pushed for one call.
+// rtCallState is what this replica pushed and published for one call.
 type rtCallState struct {
-	phases   map[string]bool
-	notified map[int64]bool
-	caller   *RealtimeCaller
-	fellBack bool
-	seen     time.Time
+	phases    map[string]bool
+	top       int // rank of the latest phase pushed
+	published map[string]bool
+	notified  map[int64]bool
+	caller    *RealtimeCaller
+	fellBack  bool // the fallback was decided here
+	seen      time.Time
 }
 
-func (rt *Realtime) work(q chan *callbridge.Call) {
+func (rt *Realtime) work(q chan rtItem) {
 	defer rt.wg.Done()
-	state := map[string]*rtCallState{}
+	state := map[int64]*rtCallState{}
 	n := 0
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -421,8 +526,8 @@ func (rt *Realtime) work(q chan *callbridge.Call) {
 		select {
 		case <-rt.done:
 			return
-		case call := <-q:
-			rt.process(ctx, state, call)
+		case it := <-q:
+			rt.handle(ctx, state, it)
 			if n++; n%256 == 0 {
 				cutoff := rt.now().Add(-callStateTTL)
 				for k, st := range state {
@@ -433,6 +538,85 @@ func (rt *Realtime) work(q chan *callbridge.Call) {
 			}
 		}
 	}
+}
+
+// handle decides the fallback of, publishes and pushes a call this replica
+// committed, or loads and pushes one another replica published when this
+// replica holds a connection of its account.
+func (rt *Realtime) handle(ctx context.Context, state map[int64]*rtCallState, it rtItem) {
+	call, origin := it.call, it.call != nil
+	if !origin {
+		if !rt.hasConns(it.accountID) {
+			return
+		}
+		lctx, cancel := context.WithTimeout(ctx, storeTimeout)
+		c, err := rt.cfg.Store.FindCall(lctx, it.accountID, it.callID)
+		cancel()
+		if err != nil {
+			if callbridge.ErrorCode(err) != callbridge.ENOTFOUND {
+				rt.log.Warn("realtime: published call not readable", slog.Int64("account_id", it.accountID),
+					slog.Int64("call_id", it.callID), slog.String("error", err.Error()))
+			}
+			return
+		}
+		if c.AccountID != it.accountID || c.ID != it.callID {
+			return
+		}
+		call = c
+	}
+	phase := callPhase(call)
+	if phase == "" {
+		return
+	}
+	acct, err := rt.cfg.Accounts.FindAccount(ctx, call.AccountID)
+	if err != nil {
+		rt.log.Warn("realtime: account not readable", slog.Int64("account_id", call.AccountID), slog.String("error", err.Error()))
+		return
+	}
+	if !acct.Active() || acct.ID != call.AccountID {
+		return
+	}
+	st := state[call.ID]
+	if st == nil {
+		st = &rtCallState{phases: map[string]bool{}, published: map[string]bool{}, notified: map[int64]bool{}}
+		state[call.ID] = st
+	}
+	st.seen = rt.now()
+	user := acct.Settings.UserForAgent(call.Agent)
+	if origin {
+		// Decide before telling the others: once any widget shows the
+		// call, its fallback is settled.
+		if phase == PhaseRinging && phaseRank(phase) >= st.top && !st.fellBack && !st.notified[user] &&
+			call.Direction == callbridge.DirectionInbound && rt.cfg.Kommo != nil &&
+			callbridge.IsPhoneNumber(call.CustomerNumber) && user != 0 {
+			// Kommo's own notification (POST /api/v2/events) stands in
+			// for a closed widget only for a manager we can name:
+			// notifying every user of the account about every call would
+			// be noise, and each one costs a request from the account's 7
+			// per second.
+			st.fellBack = true
+			rt.decideFallback(ctx, acct, call, user)
+		}
+		rt.publish(ctx, st, call, phase)
+	}
+	rt.process(ctx, st, acct, call, phase, user)
+}
+
+// publish tells the other replicas about a call this replica committed:
+// every ringing change (the agent may have become known), the other phases
+// once.
+func (rt *Realtime) publish(ctx context.Context, st *rtCallState, call *callbridge.Call, phase string) {
+	if phase != PhaseRinging && st.published[phase] {
+		return
+	}
+	pctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
+	if err := rt.bus.Publish(pctx, call.AccountID, call.ID); err != nil {
+		rt.log.Warn("realtime: call not published to other replicas", slog.Int64("account_id", call.AccountID),
+			slog.Int64("call_id", call.ID), slog.String("error", err.Error()))
+		return
+	}
+	st.published[phase] = true
 }
 
 // callPhase is the phase a call is in, "" for one there is nothing to say
@@ -449,96 +633,86 @@ func callPhase(c *callbridge.Call) string {
 	return ""
 }
 
-// process pushes what changed about one call.
-func (rt *Realtime) process(ctx context.Context, state map[string]*rtCallState, call *callbridge.Call) {
-	phase := callPhase(call)
-	if phase == "" {
-		return
+// process pushes what changed about one call of acct, in phase, for the
+// mapped user (0: none), to this replica's connections.
+func (rt *Realtime) process(ctx context.Context, st *rtCallState, acct *callbridge.Account, call *callbridge.Call, phase string, user int64) {
+	if phaseRank(phase) < st.top {
+		return // an earlier phase arriving late
 	}
-	st := state[call.UID]
-	if st == nil {
-		st = &rtCallState{phases: map[string]bool{}, notified: map[int64]bool{}}
-		state[call.UID] = st
-	}
-	st.seen = rt.now()
 	if phase != PhaseRinging && st.phases[phase] {
 		return
 	}
-	if phase == PhaseRinging && (st.phases[PhaseAnswered] || st.phases[PhaseEnded]) {
-		return // a late ringing
+	defer func() {
+		st.phases[phase] = true
+		st.top = max(st.top, phaseRank(phase))
+	}()
+	set := map[int64]bool{}
+	if user != 0 {
+		set[user] = true
+	} else {
+		for _, u := range rt.connectedUsers(acct.ID) {
+			set[u] = true
+		}
 	}
-	acct, err := rt.cfg.Accounts.FindAccount(ctx, call.AccountID)
-	if err != nil {
-		rt.log.Warn("realtime: account not readable", slog.Int64("account_id", call.AccountID), slog.String("error", err.Error()))
-		return
-	}
-	if !acct.Active() || acct.ID != call.AccountID {
-		return
-	}
-	user := acct.Settings.UserForAgent(call.Agent)
-
-	var targets []int64
-	switch phase {
-	case PhaseRinging:
-		if user != 0 {
-			targets = []int64{user}
-		} else {
-			targets = rt.connectedUsers(acct.ID)
+	if phase == PhaseRinging {
+		// Ringing again (the agent became known, a widget connected):
+		// only users who have not seen it ring.
+		for u := range st.notified {
+			delete(set, u)
 		}
-		targets = slices.DeleteFunc(targets, func(u int64) bool { return st.notified[u] })
-		// Kommo's own notification (POST /api/v2/events) stands in for a
-		// closed widget only for a manager we can name: notifying every user
-		// of the account about every call would be noise, and each one costs
-		// a request from the account's 7 per second.
-		wantFallback := call.Direction == callbridge.DirectionInbound && !st.fellBack && rt.cfg.Kommo != nil &&
-			callbridge.IsPhoneNumber(call.CustomerNumber) && user != 0
-		reached := len(st.notified) > 0
-		if user != 0 {
-			reached = st.notified[user]
-		}
-		wantFallback = wantFallback && !reached
-		if len(targets) == 0 && !wantFallback {
-			st.phases[phase] = true
-			return
-		}
-		if st.caller == nil {
-			st.caller = rt.lookupCaller(ctx, acct, call)
-		}
-		delivered := false
-		for _, u := range targets {
-			if rt.deliver(acct.ID, u, rt.message(acct, call, phase, user, u, st.caller)) {
-				st.notified[u] = true
-				delivered = delivered || u == user || user == 0
-			}
-		}
-		if wantFallback && !delivered {
-			var users []int64
-			if user != 0 {
-				users = []int64{user}
-			}
-			st.fellBack = true
-			rt.fallback(acct, call.CustomerNumber, users)
-		}
-	default:
-		set := map[int64]bool{}
-		if user != 0 {
-			set[user] = true
-		} else {
-			for _, u := range rt.connectedUsers(acct.ID) {
-				set[u] = true
-			}
-		}
+	} else {
+		// Users who saw the call ring hear how it went on.
 		for u := range st.notified {
 			set[u] = true
 		}
-		if st.caller == nil && len(set) > 0 {
-			st.caller = rt.lookupCaller(ctx, acct, call)
-		}
-		for u := range set {
-			rt.deliver(acct.ID, u, rt.message(acct, call, phase, user, u, st.caller))
+	}
+	targets := slices.Sorted(maps.Keys(set))
+	if len(targets) == 0 {
+		return
+	}
+	if st.caller == nil {
+		st.caller = rt.lookupCaller(ctx, acct, call)
+	}
+	for _, u := range targets {
+		if rt.deliver(acct.ID, u, rt.message(acct, call, phase, user, u, st.caller)) && phase == PhaseRinging {
+			st.notified[u] = true
 		}
 	}
-	st.phases[phase] = true
+}
+
+// decideFallback sends Kommo's call notification for a ringing call unless
+// its manager is connected to this or (with a store) any replica, or
+// another replica already decided for this call (with a store: the call's
+// claim). A store that cannot be reached for the claim means no
+// notification (it could be a duplicate); one that cannot tell whether the
+// manager is connected after the claim was won means a notification
+// (better twice than never).
+func (rt *Realtime) decideFallback(ctx context.Context, acct *callbridge.Account, call *callbridge.Call, user int64) {
+	if rt.Connected(acct.ID, user) > 0 {
+		return
+	}
+	if rt.cfg.Store != nil {
+		now := rt.now()
+		cctx, cancel := context.WithTimeout(ctx, storeTimeout)
+		won, err := rt.cfg.Store.ClaimRealtime(cctx, "fallback:"+strconv.FormatInt(call.ID, 10), now, now.Add(callStateTTL))
+		cancel()
+		if err != nil {
+			rt.log.Warn("realtime: fallback not decided", slog.Int64("account_id", acct.ID), slog.Int64("call_id", call.ID),
+				slog.String("error", err.Error()))
+			return
+		}
+		if !won {
+			return
+		}
+	}
+	present, err := rt.presentAnywhere(ctx, acct.ID, user)
+	if err != nil {
+		rt.log.Warn("realtime: presence not readable; notifying through Kommo", slog.Int64("account_id", acct.ID),
+			slog.String("error", err.Error()))
+	} else if present {
+		return
+	}
+	rt.fallback(acct, call.CustomerNumber, []int64{user})
 }
 
 // fallback sends Kommo's own call notification in the background (at most
@@ -728,9 +902,9 @@ func (s *Server) handleRealtime(w nethttp.ResponseWriter, r *nethttp.Request) {
 		Error(w, r, callbridge.Errorf(callbridge.EFORBIDDEN, "Origin not allowed."))
 		return
 	}
-	accountID, userID, ok := s.Realtime.redeem(r.URL.Query().Get("ticket"))
-	if !ok {
-		Error(w, r, callbridge.Errorf(callbridge.EUNAUTHORIZED, "Invalid or expired realtime ticket."))
+	accountID, userID, err := s.Realtime.redeem(r.Context(), r.URL.Query().Get("ticket"))
+	if err != nil {
+		Error(w, r, err)
 		return
 	}
 	setAccount(r, accountID)

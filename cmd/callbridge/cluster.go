@@ -190,9 +190,19 @@ func startCluster(ctx context.Context, o clusterOptions) (_ *cluster, err error)
 		return nil, err
 	}
 
-	// Install through the real OAuth flow: Kommo calls our redirect URI.
-	if _, err := c.Emu.Install(ctx, c.KommoAccountID, "demo"); err != nil {
-		return nil, fmt.Errorf("install: %w", err)
+	if err := c.install(ctx, "demo"); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// install installs c's Kommo account in callbridge through the real OAuth
+// flow (Kommo calls our redirect URI), waits until it is active, and has the
+// administrator connect c.Sim's Twilio account and every Extra provider from
+// the widget.
+func (c *cluster) install(ctx context.Context, state string) error {
+	if _, err := c.Emu.Install(ctx, c.KommoAccountID, state); err != nil {
+		return fmt.Errorf("install: %w", err)
 	}
 	deadline := time.Now().Add(60 * time.Second)
 	for {
@@ -202,12 +212,10 @@ func startCluster(ctx context.Context, o clusterOptions) (_ *cluster, err error)
 			break
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("account was not installed within 60 s (last error: %v)", err)
+			return fmt.Errorf("account was not installed within 60 s (last error: %v)", err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-
-	// The administrator connects Twilio from the widget.
 	var conn struct {
 		ID         int64  `json:"id"`
 		WebhookURL string `json:"webhook_url"`
@@ -215,18 +223,44 @@ func startCluster(ctx context.Context, o clusterOptions) (_ *cluster, err error)
 	body := map[string]any{"provider": "twilio", "name": "Twilio", "credentials": map[string]string{
 		twilio.CredentialAccountSID: c.Sim.AccountSID, twilio.CredentialAuthToken: c.Sim.AuthToken}}
 	if err := c.widget(ctx, "POST", "/api/widget/connections", c.AdminUserID, body, &conn); err != nil {
-		return nil, fmt.Errorf("create connection: %w", err)
+		return fmt.Errorf("create connection: %w", err)
 	}
 	c.ConnectionID = conn.ID
 	c.Sim.WebhookURL = conn.WebhookURL
 	for _, x := range c.Extra {
 		body := map[string]any{"provider": x.Name, "name": x.Name, "credentials": x.Sim.Credentials, "time_zone": x.Sim.TimeZone}
 		if err := c.widget(ctx, "POST", "/api/widget/connections", c.AdminUserID, body, &conn); err != nil {
-			return nil, fmt.Errorf("create %s connection: %w", x.Name, err)
+			return fmt.Errorf("create %s connection: %w", x.Name, err)
 		}
 		x.ConnectionID, x.Sim.WebhookURL = conn.ID, conn.WebhookURL
 	}
-	return c, nil
+	return nil
+}
+
+// addAccount seeds another Kommo account (numbered n, with contacts numbers
+// per category) in c's emulator, installs it in c's callbridge with a Twilio
+// account of its own, and returns the cluster as that account sees it: the
+// same emulator, server and HTTP client. The new Twilio account's recordings
+// are not served (plan its calls without recordings).
+func (c *cluster) addAccount(ctx context.Context, n, contacts int) (*cluster, error) {
+	seed, phones := seedData(contacts)
+	seed.Accounts[0].Name, seed.Accounts[0].Subdomain = fmt.Sprintf("Account %d", n), fmt.Sprintf("account%d", n)
+	res, err := c.Emu.Seed(seed)
+	if err != nil {
+		return nil, fmt.Errorf("seed: %w", err)
+	}
+	v := &cluster{Emu: c.Emu, EmuURL: c.EmuURL, Main: c.Main, Logf: c.Logf, Retry: c.Retry, BaseURL: c.BaseURL,
+		client: c.client, Extra: map[string]*extraProvider{}}
+	acct := res.Accounts[0]
+	v.KommoAccountID, v.AdminUserID = acct.ID, acct.AdminUserID
+	phones.resolve(acct)
+	v.Phones = phones
+	v.Sim = &twilio.Simulator{AccountSID: "AC" + randomHex(16), AuthToken: randomHex(16),
+		RecordingBase: c.Sim.RecordingBase, HTTPClient: c.client}
+	if err := v.install(ctx, fmt.Sprintf("account%d", n)); err != nil {
+		return nil, err
+	}
+	return v, nil
 }
 
 // extraProvider is a declarative provider connected in the cluster.

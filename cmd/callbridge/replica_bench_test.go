@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -115,6 +116,64 @@ func TestReplicaBenchmarks(t *testing.T) {
 				n, released, rep.Logged, wall.Seconds(), float64(rep.Logged)/wall.Seconds(), 100*float64(rep.Logged)/wall.Seconds()/limit, limit,
 				kommo, float64(kommo)/wall.Seconds(), float64(rep.Logged)/float64(max(kommo, 1)), maxWindow(rep.Stats), rep.Stats.TooManyRequests, rep.Stats.Blocked)
 			fmt.Fprintf(&out, "requests by endpoint: %s\n", endpointSummary(rep.Stats))
+		})
+	}
+
+	fmt.Fprintf(&out, "\n| accounts | calls | logged | wall (hold 5 s) | calls logged/s | Kommo requests | per logged call | max req/s per IP | 429 |\n|---|---|---|---|---|---|---|---|---|\n")
+	// Growth with accounts: 1,500 calls spread over 1, 10 and 50 accounts
+	// on one replica. Kommo's budget is per IP as well as per account, and a
+	// batch carries one account's calls, so more accounts mean smaller
+	// batches from the same budget.
+	for _, k := range []int{1, 10, 50} {
+		t.Run(fmt.Sprintf("Accounts%d", k), func(t *testing.T) {
+			rs := startReplicas(t, 1, "--workers", "100")
+			views := []*cluster{rs.c}
+			for i := 2; i <= k; i++ {
+				v, err := rs.c.addAccount(ctx, i, 10)
+				if err != nil {
+					t.Fatal(err)
+				}
+				views = append(views, v)
+			}
+			total := 1500
+			o := scenarioOptions{Calls: total / k, Concurrency: max(64/k, 2), DuplicateRate: 0.1, PartialRate: 0.1, ResultRate: 0.3}
+			plans := make([][]*callPlan, k)
+			for i, v := range views {
+				o.Seed = uint64(500 + i)
+				plans[i] = v.planCalls(o)
+			}
+			before := rs.c.Emu.Stats()
+			start := time.Now()
+			var wg sync.WaitGroup
+			errs := make([]error, k)
+			for i, v := range views {
+				wg.Go(func() {
+					if st := v.drive(ctx, plans[i], o); st.Failures.Load() > 0 {
+						errs[i] = st.firstErr
+						return
+					}
+					errs[i] = v.waitSynced(ctx, plans[i], 15*time.Minute)
+				})
+			}
+			wg.Wait()
+			wall := time.Since(start)
+			logged := 0
+			var rep *report
+			for i, v := range views {
+				if errs[i] != nil {
+					t.Fatalf("account %d: %v", i+1, errs[i])
+				}
+				r, err := v.verify(ctx, plans[i])
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkReport(t, r)
+				logged += r.Logged
+				rep = r
+			}
+			kommo := requestsTo(rep.Stats) - requestsTo(before)
+			fmt.Fprintf(&out, "| %d | %d | %d | %.1f s | %.1f | %d | %.2f | %d | %d |\n", k, k*o.Calls, logged, wall.Seconds(),
+				float64(logged)/wall.Seconds(), kommo, float64(kommo)/float64(max(logged, 1)), maxWindow(rep.Stats), rep.Stats.TooManyRequests)
 		})
 	}
 

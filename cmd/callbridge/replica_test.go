@@ -274,33 +274,11 @@ func startReplicas(t *testing.T, n int, extra ...string) *replicaSet {
 	c.Main = &Main{DB: rs.db}
 
 	// Install through the balancer, then connect Twilio from the widget.
-	if _, err := emu.Install(ctx, c.KommoAccountID, "replicas"); err != nil {
+	if err := c.install(ctx, "replicas"); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		a, err := rs.db.FindAccountByKommoID(ctx, c.KommoAccountID)
-		if err == nil && a.Active() {
-			c.Account = a
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("account not installed: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	var conn struct {
-		ID         int64  `json:"id"`
-		WebhookURL string `json:"webhook_url"`
-	}
-	body := map[string]any{"provider": "twilio", "name": "Twilio", "credentials": map[string]string{
-		twilio.CredentialAccountSID: c.Sim.AccountSID, twilio.CredentialAuthToken: c.Sim.AuthToken}}
-	if err := c.widget(ctx, "POST", "/api/widget/connections", c.AdminUserID, body, &conn); err != nil {
-		t.Fatal(err)
-	}
-	c.ConnectionID, c.Sim.WebhookURL = conn.ID, conn.WebhookURL
-	if !strings.HasPrefix(conn.WebhookURL, publicURL+"/") {
-		t.Fatalf("webhook URL %s is not on the public URL %s", conn.WebhookURL, publicURL)
+	if !strings.HasPrefix(c.Sim.WebhookURL, publicURL+"/") {
+		t.Fatalf("webhook URL %s is not on the public URL %s", c.Sim.WebhookURL, publicURL)
 	}
 	return rs
 }

@@ -157,6 +157,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	defer func() {
 		if err != nil {
+			if m.Realtime != nil {
+				m.Realtime.Close()
+			}
 			m.DB.Close()
 		}
 	}()
@@ -225,7 +228,19 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		m.Metrics.WatchJobs(m.Jobs)
 	}
 	router := &pipeline.Router{Store: m.DB, Kommo: m.Kommo, Logger: m.Logger}
-	m.Realtime = cbhttp.NewRealtime(cbhttp.RealtimeConfig{Accounts: m.DB, Kommo: m.Kommo, Logger: m.Logger})
+	// The widget's realtime channel. On PostgreSQL, replicas tell each other
+	// of committed calls (LISTEN/NOTIFY) and share tickets, presence and the
+	// once-per-call fallback decision through the database.
+	rtCfg := cbhttp.RealtimeConfig{Accounts: m.DB, Kommo: m.Kommo, Logger: m.Logger,
+		TicketKey: deriveKey(key, "callbridge realtime tickets")}
+	if pg, ok := m.DB.(*postgres.DB); ok {
+		bus, err := postgres.NewNotifier(ctx, pg, postgres.NotifierOptions{Logger: m.Logger})
+		if err != nil {
+			return fmt.Errorf("realtime notifications: %w", err)
+		}
+		rtCfg.Bus, rtCfg.Store = bus, pg
+	}
+	m.Realtime = cbhttp.NewRealtime(rtCfg)
 	m.Ingester.OnCommit = m.Realtime.OnCommit
 
 	m.HTTP = &cbhttp.Server{
