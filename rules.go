@@ -39,6 +39,23 @@ const (
 	AssignCalled = "called"
 )
 
+// What a rule's task is linked to (TaskRule.LinkTo).
+const (
+	// LinkLead: the entity the call is logged on, which by Kommo's own rule
+	// is the contact's active lead when there is exactly one, else the
+	// contact (or the company whose number it is). A call logged on an
+	// incoming lead, a lead the rules created or an entity the manager
+	// chose has its task there too (default).
+	LinkLead = "lead"
+	// LinkContact: always the contact with the number, also when the call
+	// is logged on one of its leads; the company when the number belongs
+	// to a company and no contact has it. Two cases keep the task on the
+	// lead the call is on: an incoming lead still pending (its contact is
+	// hidden until it is accepted) and a company's lead (the Kommo client
+	// does not read a lead's company).
+	LinkContact = "contact"
+)
+
 // Defaults and limits of the rules' settings.
 const (
 	// DefaultRetention is how long a recording waits for a contact before it
@@ -131,6 +148,9 @@ type TaskRule struct {
 	DueMinutes int `json:"due_minutes,omitempty"`
 	// AssignTo is AssignResponsible (default) or AssignCalled.
 	AssignTo string `json:"assign_to,omitempty"`
+	// LinkTo is what the task is linked to: LinkLead (default) or
+	// LinkContact.
+	LinkTo string `json:"link_to,omitempty"`
 	// Text replaces the default, localised text; "{number}" is replaced by
 	// the customer's number. At most MaxTaskText characters.
 	Text string `json:"text,omitempty"`
@@ -150,6 +170,14 @@ func (t TaskRule) Type() int64 {
 		return DefaultTaskType
 	}
 	return t.TaskTypeID
+}
+
+// Link returns LinkTo with its default (LinkLead).
+func (t TaskRule) Link() string {
+	if t.LinkTo == "" {
+		return LinkLead
+	}
+	return t.LinkTo
 }
 
 // RecordingRule configures the 18-hour rule: a recording is linked to the

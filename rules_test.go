@@ -11,8 +11,12 @@ import (
 func TestRuleSettingsDefaults(t *testing.T) {
 	var r callbridge.RuleSettings
 	if r.Mode() != callbridge.UnknownIncomingLead || r.Recordings.Retention() != 18*time.Hour ||
-		r.MissedCallTask.Due() != 30*time.Minute || r.MissedCallTask.Type() != 1 {
-		t.Fatalf("defaults: mode %q retention %v due %v type %d", r.Mode(), r.Recordings.Retention(), r.MissedCallTask.Due(), r.MissedCallTask.Type())
+		r.MissedCallTask.Due() != 30*time.Minute || r.MissedCallTask.Type() != 1 || r.MissedCallTask.Link() != callbridge.LinkLead {
+		t.Fatalf("defaults: mode %q retention %v due %v type %d link %q", r.Mode(), r.Recordings.Retention(), r.MissedCallTask.Due(),
+			r.MissedCallTask.Type(), r.MissedCallTask.Link())
+	}
+	if got := (callbridge.TaskRule{LinkTo: callbridge.LinkContact}).Link(); got != callbridge.LinkContact {
+		t.Fatalf("link %q", got)
 	}
 	r.Recordings.RetentionHours = 100000
 	if r.Recordings.Retention() != callbridge.MaxRetentionHours*time.Hour {

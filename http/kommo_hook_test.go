@@ -212,6 +212,9 @@ func TestWidgetSettingsRules(t *testing.T) {
 		"TaskDue":           {rules(callbridge.RuleSettings{MissedCallTask: callbridge.TaskRule{DueMinutes: -1}}), "due_minutes"},
 		"TaskAssignee":      {rules(callbridge.RuleSettings{DroppedCallTask: callbridge.TaskRule{AssignTo: "boss"}}), "assign_to"},
 		"TaskText":          {rules(callbridge.RuleSettings{MissedCallTask: callbridge.TaskRule{Text: "a\nb"}}), "text"},
+		"TaskLinkTo":        {rules(callbridge.RuleSettings{DroppedCallTask: callbridge.TaskRule{LinkTo: "deal"}}), "rules.dropped_call_task.link_to must be lead or contact"},
+		"RoutingFallback":   {callbridge.Settings{Routing: callbridge.RoutingSettings{Fallback: "10\t1"}}, "routing.fallback"},
+		"RoutingTooLong":    {callbridge.Settings{Routing: callbridge.RoutingSettings{Fallback: strings.Repeat("1", 201)}}, "routing.fallback"},
 		"Retention":         {rules(callbridge.RuleSettings{Recordings: callbridge.RecordingRule{RetentionHours: 10000}}), "retention_hours"},
 		"BlockedNotANumber": {rules(callbridge.RuleSettings{BlockedNumbers: []string{"spam"}}), `"spam" is not a phone number`},
 	} {
@@ -223,9 +226,10 @@ func TestWidgetSettingsRules(t *testing.T) {
 	in := callbridge.Settings{Country: "US", UnsortedPipelineID: 8, Extensions: map[string]string{"502": "101"}, Rules: callbridge.RuleSettings{
 		UnknownInbound: callbridge.UnknownContactAndLead, AcceptAnswered: true, AcceptStatusID: 81,
 		NewLead: callbridge.LeadTarget{PipelineID: 7, StatusID: 71}, KnownContactLead: callbridge.KnownContactRule{Enabled: true, StatusID: 71},
-		MissedCallTask: callbridge.TaskRule{Enabled: true, DueMinutes: 15, AssignTo: callbridge.AssignCalled},
-		BlockedNumbers: []string{"(415) 555-0100", "+1 415 555 0100"}, OwnNumbers: []string{"415-555-0000"},
-	}}
+		MissedCallTask:  callbridge.TaskRule{Enabled: true, DueMinutes: 15, AssignTo: callbridge.AssignCalled, LinkTo: callbridge.LinkContact},
+		DroppedCallTask: callbridge.TaskRule{Enabled: true, LinkTo: callbridge.LinkLead},
+		BlockedNumbers:  []string{"(415) 555-0100", "+1 415 555 0100"}, OwnNumbers: []string{"415-555-0000"},
+	}, Routing: callbridge.RoutingSettings{Disabled: true, Fallback: " 200 ", Voicemail: true}}
 	code, msg, stored := put(501, in)
 	if code != 200 {
 		t.Fatalf("valid settings refused: %d %q", code, msg)
@@ -234,8 +238,12 @@ func TestWidgetSettingsRules(t *testing.T) {
 		t.Fatalf("numbers not normalised: %+v", stored.Rules)
 	}
 	got, _ := db.FindAccount(ctx, acct.ID)
-	if got.Settings.Rules.NewLead.StatusID != 71 || !got.Settings.Rules.MissedCallTask.Enabled {
+	if got.Settings.Rules.NewLead.StatusID != 71 || !got.Settings.Rules.MissedCallTask.Enabled ||
+		got.Settings.Rules.MissedCallTask.LinkTo != callbridge.LinkContact || got.Settings.Rules.DroppedCallTask.LinkTo != callbridge.LinkLead {
 		t.Fatalf("stored rules %+v", got.Settings.Rules)
+	}
+	if want := (callbridge.RoutingSettings{Disabled: true, Fallback: "200", Voicemail: true}); got.Settings.Routing != want {
+		t.Fatalf("stored routing %+v, want %+v", got.Settings.Routing, want)
 	}
 	if code, _, _ := put(502, in); code != 403 {
 		t.Fatalf("a manager wrote the rules: %d", code)

@@ -310,7 +310,9 @@ func (s *Server) handlePutPrefs(w nethttp.ResponseWriter, r *nethttp.Request, a 
 	writeJSON(w, nethttp.StatusOK, map[string]any{"prefs": Prefs(stored, a.UserID), "own": in})
 }
 
-// validateSettings checks and normalises settings from the widget.
+// validateSettings checks and normalises settings from the widget: the
+// account's fields, the extension mapping, the routing fallback (an agent
+// identity like an extension, trimmed) and the rules.
 func validateSettings(st *callbridge.Settings) error {
 	invalid := func(format string, args ...any) error {
 		return callbridge.Errorf(callbridge.EINVALID, format, args...)
@@ -355,6 +357,10 @@ func validateSettings(st *callbridge.Settings) error {
 		ext[user] = v
 	}
 	st.Extensions = ext
+	st.Routing.Fallback = strings.TrimSpace(st.Routing.Fallback)
+	if v := st.Routing.Fallback; len(v) > maxAgentLen || !utf8.ValidString(v) || strings.ContainsFunc(v, unicode.IsControl) {
+		return invalid("routing.fallback must be at most %d characters without control characters.", maxAgentLen)
+	}
 	for user := range st.Users {
 		if !validUserKey(user) {
 			return invalid("users: %q is not a Kommo user id.", truncate(user, 20))
@@ -399,6 +405,11 @@ func validateRules(r *callbridge.RuleSettings, country string) error {
 		case "", callbridge.AssignResponsible, callbridge.AssignCalled:
 		default:
 			return invalid("%s.assign_to must be %s or %s.", name, callbridge.AssignResponsible, callbridge.AssignCalled)
+		}
+		switch t.LinkTo {
+		case "", callbridge.LinkLead, callbridge.LinkContact:
+		default:
+			return invalid("%s.link_to must be %s or %s.", name, callbridge.LinkLead, callbridge.LinkContact)
 		}
 		t.Text = strings.TrimSpace(t.Text)
 		if !utf8.ValidString(t.Text) || utf8.RuneCountInString(t.Text) > callbridge.MaxTaskText || strings.ContainsFunc(t.Text, unicode.IsControl) {

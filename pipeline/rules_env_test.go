@@ -227,8 +227,9 @@ type callSpec struct {
 	Agent   string // default testAgent
 	// Result, when set, is saved in the call-result window.
 	Result *callbridge.CallResult
-	// Recording sends a recording webhook (answered calls only); AI makes it
-	// carry RingCentral-style aiNote and transcript.
+	// Recording sends a recording webhook (of an answered call, or a missed
+	// call's voicemail); AI makes it carry RingCentral-style aiNote and
+	// transcript.
 	Recording, AI bool
 	Start         time.Time // default the clock's now
 }

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"callbridge"
@@ -10,9 +11,9 @@ import (
 
 // Tasks (rules 4 and 11): a callback task for a missed call, a recall task
 // for a call that dropped after it was answered. Each is created once, linked
-// to the entity the call is on (the active lead or the contact Kommo chose,
-// the incoming lead), due a configured time after the call, and completed
-// when a later call with the number is answered.
+// as the rule says (TaskRule.LinkTo: the entity the call is on, or the
+// contact), due a configured time after the call, and completed when a later
+// call with the number is answered.
 //
 // Completion needs no coordination between the two calls' jobs: the missed
 // call's job records its task before it looks for a later answered call, and
@@ -54,6 +55,9 @@ func (w *SyncWorker) ruleTask(ctx context.Context, r *run, rec *callbridge.Kommo
 	acct, call, s := r.acct, r.call, r.s
 	cur := *slot(r.rules)
 	if !cur.Settled() {
+		// The plan, its target included, is made once: an attempt that
+		// finds an intent writes (and looks for) what was planned then.
+		var plan callbridge.Effect
 		if cur == nil {
 			back, err := w.answeredAfter(ctx, r)
 			if err != nil {
@@ -62,14 +66,13 @@ func (w *SyncWorker) ruleTask(ctx context.Context, r *run, rec *callbridge.Kommo
 			if back != nil {
 				return r.skip(ctx, slot, "called back by call "+back.UID)
 			}
+			typ, id, err := w.taskTarget(ctx, r, rec, rule)
+			if err != nil {
+				return err
+			}
+			plan = callbridge.Effect{TargetType: typ, TargetID: id, Due: anchor(call).Add(rule.Due()).Truncate(time.Second),
+				Text: rule.TaskText(call.CustomerNumber, callbridge.RuleText(s.Language, kind, call.CustomerNumber))}
 		}
-		var typ string
-		var id int64
-		if rec.State == callbridge.KommoWritten && rec.EntityID != 0 {
-			typ, id = rec.EntityType, rec.EntityID
-		}
-		plan := callbridge.Effect{TargetType: typ, TargetID: id, Due: anchor(call).Add(rule.Due()).Truncate(time.Second),
-			Text: rule.TaskText(call.CustomerNumber, callbridge.RuleText(s.Language, kind, call.CustomerNumber))}
 		look := func(ctx context.Context, e *callbridge.Effect) (*callbridge.Effect, error) {
 			return w.findTask(ctx, r, e, rule.Type())
 		}
@@ -101,6 +104,62 @@ func (w *SyncWorker) ruleTask(ctx context.Context, r *run, rec *callbridge.Kommo
 		return err
 	}
 	return w.completeTask(ctx, r, r.call.ID, slot, cur, back)
+}
+
+// taskTarget is the entity a rule's task is linked to ("", 0 for none while
+// the call is not in Kommo). With LinkLead it is the entity the call is
+// logged on. With LinkContact it is the contact behind that entity: a
+// contact or company the call is on is kept; the contact of a lead the rules
+// created, or of an accepted incoming lead, is in the call's rule state;
+// otherwise the number's contacts are read (one request): the one that has
+// the lead, else the oldest. A pending incoming lead keeps the task (Kommo
+// shows its contact only once it is accepted), and so does a lead when no
+// contact has the number (a company's number: the lead's company cannot be
+// read through the Kommo interface).
+func (w *SyncWorker) taskTarget(ctx context.Context, r *run, rec *callbridge.KommoRecord, rule callbridge.TaskRule) (string, int64, error) {
+	if rec.State != callbridge.KommoWritten || rec.EntityID == 0 {
+		return "", 0, nil
+	}
+	typ, id := rec.EntityType, rec.EntityID
+	if rule.Link() != callbridge.LinkContact || typ == "contacts" || typ == "companies" {
+		return typ, id, nil
+	}
+	cr := r.rules
+	if l := cr.Lead; typ == "leads" && l != nil && l.State == callbridge.EffectDone && l.EntityID == id && l.TargetID != 0 {
+		return "contacts", l.TargetID, nil // a lead the rules created for this contact
+	}
+	if typ == "leads" && rec.UnsortedUID != "" {
+		o := cr.IncomingLead
+		switch {
+		case o == nil || o.UID != rec.UnsortedUID || o.Action != callbridge.IncomingAccept:
+			return typ, id, nil
+		case len(o.ContactIDs) > 0:
+			return "contacts", o.ContactIDs[0], nil
+		case len(o.CompanyIDs) > 0:
+			return "companies", o.CompanyIDs[0], nil
+		}
+		// Accepted, as a poll found: its contact has the number now.
+	}
+	// Fresh data: the contact may have been created or linked a moment ago.
+	w.Kommo.InvalidateContacts(r.acct, r.call.CustomerNumber)
+	contacts, err := w.Kommo.SearchContacts(ctx, r.acct, r.call.CustomerNumber)
+	if err != nil {
+		return "", 0, err
+	}
+	if len(contacts) == 0 {
+		w.log().Info("rules: no contact has the number; the task goes on the entity the call is on", "account_id", r.acct.ID,
+			"call_uid", r.call.UID, "entity_type", typ, "entity_id", id)
+		return typ, id, nil
+	}
+	slices.SortFunc(contacts, byID)
+	if typ == "leads" {
+		for _, c := range contacts {
+			if slices.Contains(c.LeadIDs, id) {
+				return "contacts", c.ID, nil
+			}
+		}
+	}
+	return "contacts", contacts[0].ID, nil
 }
 
 // findTask looks for a task an uncertain attempt created: same type, text

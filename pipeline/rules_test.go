@@ -46,6 +46,30 @@ func testRules(t *testing.T, backend string) {
 	contact := func(n int, phones ...string) sandbox.SeedContact {
 		return sandbox.SeedContact{Ref: ref("c", n), Name: "Ann " + fmt.Sprint(n), Phones: phones, Responsible: "sales"}
 	}
+	voicemail := func(num string) callSpec {
+		return callSpec{Number: num, Outcome: "missed", Recording: true,
+			Result: &callbridge.CallResult{Text: "Left a message", CallStatus: callbridge.KommoCallLeftMessage}}
+	}
+	dropped := func(num string) callSpec {
+		s := answered(num)
+		s.Outcome = "dropped"
+		return s
+	}
+	// linkedTo checks that the call got exactly one task, linked to
+	// entityType #entityID and, unless responsible is 0, assigned to it.
+	linkedTo := func(t *testing.T, a *acctEnv, c *callbridge.Call, num, entityType string, entityID, responsible int64) {
+		t.Helper()
+		ts := tasksWith(a.state(t), num)
+		if len(ts) != 1 {
+			t.Fatalf("%d tasks: %+v", len(ts), ts)
+		}
+		if tk := ts[0]; tk.EntityType != entityType || tk.EntityID != entityID || (responsible != 0 && tk.ResponsibleUserID != responsible) {
+			t.Fatalf("task %+v, want it on %s #%d for user %d", tk, entityType, entityID, responsible)
+		}
+		if r := a.rules(t, c); (r.CallbackTask == nil) == (r.RecallTask == nil) {
+			t.Fatalf("rule state %+v %+v", r.CallbackTask, r.RecallTask)
+		}
+	}
 	oneNote := func(t *testing.T, a *acctEnv, c *callbridge.Call) sandbox.Note {
 		t.Helper()
 		ns := notesOf(a.state(t), c.UID)
@@ -351,6 +375,92 @@ func testRules(t *testing.T, backend string) {
 				}
 			},
 		},
+		// Where a task is linked (TaskRule.LinkTo), for both tasks. A missed
+		// call leaves a voicemail, so that it too has all three inputs. The
+		// lead's and the contact's responsible managers differ: the task goes
+		// to the one of the entity it is linked to.
+		{
+			name: "MissedCallTask/LinkLead",
+			seed: func(n int, sa *sandbox.SeedAccount) {
+				sa.Contacts = append(sa.Contacts, contact(n, number(18, n)))
+				sa.Leads = append(sa.Leads, sandbox.SeedLead{Ref: ref("deal", n), Name: "Deal", Contacts: []string{ref("c", n)}, Responsible: "admin"})
+			},
+			settings: func(*sandbox.AccountState) callbridge.Settings {
+				return callbridge.Settings{Rules: callbridge.RuleSettings{MissedCallTask: callbridge.TaskRule{Enabled: true, LinkTo: callbridge.LinkLead}}}
+			},
+			spec: func(a *acctEnv, n int) callSpec { return voicemail(number(18, n)) },
+			check: func(t *testing.T, a *acctEnv, n int, c *callbridge.Call) {
+				linkedTo(t, a, c, number(18, n), "leads", a.seed.Leads[ref("deal", n)], a.seed.Users["admin"])
+			},
+		},
+		{
+			name: "MissedCallTask/LinkContact",
+			seed: func(n int, sa *sandbox.SeedAccount) {
+				sa.Contacts = append(sa.Contacts, contact(n, number(19, n)))
+				sa.Leads = append(sa.Leads, sandbox.SeedLead{Ref: ref("deal", n), Name: "Deal", Contacts: []string{ref("c", n)}, Responsible: "admin"})
+			},
+			settings: func(*sandbox.AccountState) callbridge.Settings {
+				return callbridge.Settings{Rules: callbridge.RuleSettings{MissedCallTask: callbridge.TaskRule{Enabled: true, LinkTo: callbridge.LinkContact}}}
+			},
+			spec: func(a *acctEnv, n int) callSpec { return voicemail(number(19, n)) },
+			check: func(t *testing.T, a *acctEnv, n int, c *callbridge.Call) {
+				// The call is on the contact's only active lead; the task on
+				// the contact.
+				if note := oneNote(t, a, c); note.EntityType != "leads" || note.EntityID != a.seed.Leads[ref("deal", n)] {
+					t.Fatalf("note on %s #%d", note.EntityType, note.EntityID)
+				}
+				linkedTo(t, a, c, number(19, n), "contacts", a.seed.Contacts[ref("c", n)], a.seed.Users["sales"])
+			},
+		},
+		{
+			name: "DroppedCallTask/LinkLead",
+			seed: func(n int, sa *sandbox.SeedAccount) {
+				sa.Contacts = append(sa.Contacts, contact(n, number(20, n)))
+				sa.Leads = append(sa.Leads, sandbox.SeedLead{Ref: ref("deal", n), Name: "Deal", Contacts: []string{ref("c", n)}, Responsible: "admin"})
+			},
+			settings: func(*sandbox.AccountState) callbridge.Settings {
+				return callbridge.Settings{Rules: callbridge.RuleSettings{DroppedCallTask: callbridge.TaskRule{Enabled: true, LinkTo: callbridge.LinkLead}}}
+			},
+			spec: func(a *acctEnv, n int) callSpec { return dropped(number(20, n)) },
+			check: func(t *testing.T, a *acctEnv, n int, c *callbridge.Call) {
+				linkedTo(t, a, c, number(20, n), "leads", a.seed.Leads[ref("deal", n)], a.seed.Users["admin"])
+			},
+		},
+		{
+			// A new number's incoming lead, accepted at once: the task goes on
+			// the contact the accepted lead came with.
+			name: "DroppedCallTask/LinkContact",
+			settings: func(*sandbox.AccountState) callbridge.Settings {
+				return callbridge.Settings{Rules: callbridge.RuleSettings{AcceptAnswered: true,
+					DroppedCallTask: callbridge.TaskRule{Enabled: true, LinkTo: callbridge.LinkContact}}}
+			},
+			spec: func(a *acctEnv, n int) callSpec { return dropped(number(21, n)) },
+			check: func(t *testing.T, a *acctEnv, n int, c *callbridge.Call) {
+				st := a.state(t)
+				us := unsortedFor(st, c.UID)
+				if len(us) != 1 || us[0].Status != sandbox.UnsortedAccepted || len(us[0].ContactIDs) != 1 {
+					t.Fatalf("incoming leads %+v", us)
+				}
+				if note := oneNote(t, a, c); note.EntityType != "leads" || note.EntityID != us[0].LeadIDs[0] {
+					t.Fatalf("note on %s #%d", note.EntityType, note.EntityID)
+				}
+				linkedTo(t, a, c, number(21, n), "contacts", us[0].ContactIDs[0], 0)
+			},
+		},
+		{
+			name: "DroppedCallTask/LinkContact/Company",
+			seed: func(n int, sa *sandbox.SeedAccount) {
+				sa.Companies = append(sa.Companies, sandbox.SeedCompany{Ref: ref("co", n), Name: "Acme " + fmt.Sprint(n),
+					Phones: []string{number(22, n)}, Responsible: "admin"})
+			},
+			settings: func(*sandbox.AccountState) callbridge.Settings {
+				return callbridge.Settings{Rules: callbridge.RuleSettings{DroppedCallTask: callbridge.TaskRule{Enabled: true, LinkTo: callbridge.LinkContact}}}
+			},
+			spec: func(a *acctEnv, n int) callSpec { return dropped(number(22, n)) },
+			check: func(t *testing.T, a *acctEnv, n int, c *callbridge.Call) {
+				linkedTo(t, a, c, number(22, n), "companies", a.seed.Companies[ref("co", n)], 0)
+			},
+		},
 		{
 			name: "NoteLocalisedWithRating",
 			seed: func(n int, sa *sandbox.SeedAccount) { sa.Contacts = append(sa.Contacts, contact(n, number(17, n))) },
@@ -401,6 +511,40 @@ func testRules(t *testing.T, backend string) {
 					c := a.drive(t, sid, tc.spec(a, n), order)
 					tc.check(t, a, n, c)
 				})
+			}
+		})
+	}
+}
+
+// TestTaskLinkExactlyOnce makes Kommo create a task linked to the contact
+// (TaskRule.LinkTo) and then answer 500: the retried job must look for the
+// task on the contact it planned, not write another, even though the call
+// is logged on the contact's lead.
+func TestTaskLinkExactlyOnce(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b, func(t *testing.T) {
+			e := newEnv(t, b)
+			num := number(23, 0)
+			a := e.account(callbridge.Settings{}, sandbox.SeedAccount{
+				Users:    []sandbox.SeedUser{{Ref: "admin", Name: "Admin", Admin: true}},
+				Contacts: []sandbox.SeedContact{{Ref: "c", Name: "Client", Phones: []string{num}}},
+				Leads:    []sandbox.SeedLead{{Ref: "deal", Name: "Deal", Contacts: []string{"c"}}},
+			})
+			a.setSettings(t, callbridge.Settings{Rules: callbridge.RuleSettings{
+				MissedCallTask: callbridge.TaskRule{Enabled: true, LinkTo: callbridge.LinkContact}}})
+			before := e.emu.Stats()
+			e.emu.SetFaults(sandbox.Faults{ErrorAfterRate: 1, Endpoints: []string{"POST /api/v4/tasks"}, MaxFaults: 1})
+			defer e.emu.SetFaults(sandbox.Faults{})
+			c := a.drive(t, "link-fault", callSpec{Number: num, Outcome: "missed"}, []string{inHangup})
+			if after := e.emu.Stats(); after.InjectedErrors == before.InjectedErrors {
+				t.Fatal("no fault was injected")
+			}
+			ts := tasksWith(a.state(t), num)
+			if len(ts) != 1 || ts[0].EntityType != "contacts" || ts[0].EntityID != a.seed.Contacts["c"] {
+				t.Fatalf("tasks %+v", ts)
+			}
+			if r := a.rules(t, c); r.CallbackTask == nil || r.CallbackTask.State != callbridge.EffectDone || r.CallbackTask.EntityID != ts[0].ID {
+				t.Fatalf("rule state %+v", r.CallbackTask)
 			}
 		})
 	}

@@ -51,7 +51,18 @@ const (
 	adminExt = "+15550001001"
 	bobExt   = "+15550001002"
 	lineNum  = "+15550009000"
+	queueExt = "+15550001999" // a ring group, listed by the provider only
 )
+
+// listingTwilio is the Twilio connector with an extension list, as
+// providers that have one (RingCentral) give it: the advanced settings page
+// offers the extensions as suggestions.
+type listingTwilio struct{ *twilio.Connector }
+
+func (listingTwilio) ListExtensions(context.Context, *callbridge.Connection) ([]callbridge.Extension, error) {
+	return []callbridge.Extension{{ID: "1", Name: "Ada", Number: adminExt}, {ID: "2", Name: "Bob", Number: bobExt},
+		{ID: "9", Name: "Sales queue", Number: queueExt}}, nil
+}
 
 func findBrowser(t *testing.T) string {
 	t.Helper()
@@ -158,7 +169,8 @@ func startStack(t *testing.T) *stack {
 
 	s.server = &cbhttp.Server{
 		Addr: cbAddr, PublicURL: s.public, Store: s.db, Ingester: ingester,
-		Connectors:   map[string]callbridge.Connector{"twilio": twilio.New(twilio.Options{APIBase: simSrv.URL, RecordingHosts: []string{twilio.DefaultRecordingHost, simSrv.URL}})},
+		Connectors: map[string]callbridge.Connector{"twilio": listingTwilio{twilio.New(twilio.Options{APIBase: simSrv.URL,
+			RecordingHosts: []string{twilio.DefaultRecordingHost, simSrv.URL}})}},
 		ClientID:     clientID,
 		ClientSecret: clientSecret,
 		Kommo:        kc, Realtime: s.rt,
@@ -726,8 +738,9 @@ func TestBrowser(t *testing.T) {
 }
 
 // testRules drives the rules editor of the advanced settings page: pickers
-// filled from Kommo, every rule changed, saved, kept across a reload; an
-// unknown stage refused inline, in English and in Spanish; light and dark.
+// filled from Kommo, every rule (with the tasks' link targets) and smart
+// forwarding changed, saved, kept across a reload; an unknown stage refused
+// inline, in English and in Spanish; light and dark.
 func testRules(t *testing.T, s *stack, b *browser) {
 	admin := s.seed.Users["admin"]
 	support, newRequest, inProgress := s.seed.Pipelines["support"], s.seed.Statuses["new_request"], s.seed.Statuses["in_progress"]
@@ -749,11 +762,14 @@ func testRules(t *testing.T, s *stack, b *browser) {
 		t.Fatal(err)
 	}
 	rule := func(path string) string { return fmt.Sprintf(`.callbridge_widget-rules [data-path=%q]`, path) }
-	check := func(path string) {
+	routing := func(path string) string { return fmt.Sprintf(`.callbridge_widget-routing [data-path=%q]`, path) }
+	setBox := func(sel string, on bool) {
 		t.Helper()
-		b.wait("element "+path, fmt.Sprintf(`document.querySelector(%q)`, rule(path)))
-		b.js(fmt.Sprintf(`jQuery(%q).prop('checked', true).trigger('change'), true`, rule(path)))
+		b.wait("element "+sel, fmt.Sprintf(`document.querySelector(%q)`, sel))
+		b.js(fmt.Sprintf(`jQuery(%q).prop('checked', %t).trigger('change'), true`, sel, on))
 	}
+	check := func(path string) { t.Helper(); setBox(rule(path), true) }
+	const shotSel = ".callbridge_widget-routing, .callbridge_widget-rules, .callbridge_widget-savebar"
 	options := func(path string) []string {
 		t.Helper()
 		return eval[[]string](b, fmt.Sprintf(`jQuery(%q).find('option').map(function () { return this.value + ' ' + this.textContent; }).get()`, rule(path)))
@@ -791,6 +807,25 @@ func testRules(t *testing.T, s *stack, b *browser) {
 	if visible("rules.known_contact_lead.pipeline_id") || visible("rules.missed_call_task.due_minutes") || !visible("unsorted_pipeline_id") {
 		t.Fatal("the rules editor shows parts that do not apply")
 	}
+	// Smart forwarding is on by default; the fallback offers the
+	// provider's extensions, the list the mapping table offers.
+	offHint := `jQuery('.callbridge_widget-routing [data-show-if="routing.disabled"]').is(':visible')`
+	if !eval[bool](b, `jQuery('.callbridge_widget-routing [data-path="routing.disabled"]').is(':checked')`) || eval[bool](b, offHint) {
+		t.Fatal("smart forwarding is not shown on by default")
+	}
+	if got := eval[[]string](b, fmt.Sprintf(`jQuery.map(document.querySelector(%q).list.options, function (o) { return o.value; })`,
+		routing("routing.fallback"))); !slices.Equal(got, []string{adminExt, bobExt, queueExt}) {
+		t.Fatalf("fallback suggestions %q", got)
+	}
+	setBox(routing("routing.disabled"), false)
+	if !eval[bool](b, offHint) {
+		t.Fatal("turning forwarding off does not say that calls ring the fallback only")
+	}
+	b.val(routing("routing.fallback"), " "+queueExt+" ")
+	setBox(routing("routing.voicemail"), true)
+	if got := options("rules.missed_call_task.link_to"); !slices.Equal(got, []string{"lead Lead (or contact)", "contact Contact (or company)"}) {
+		t.Fatalf("link target picker %q", got)
+	}
 
 	b.val(rule("rules.unknown_inbound"), "contact_and_lead")
 	if visible("unsorted_pipeline_id") {
@@ -814,6 +849,7 @@ func testRules(t *testing.T, s *stack, b *browser) {
 	b.val(rule("rules.missed_call_task.due_minutes"), "45")
 	b.val(rule("rules.missed_call_task.assign_to"), "called")
 	b.val(rule("rules.missed_call_task.text"), "Call {number} back")
+	b.val(rule("rules.missed_call_task.link_to"), "contact")
 	check("rules.dropped_call_task.enabled")
 	b.val(rule("rules.dropped_call_task.due_minutes"), "5")
 	b.val(rule("language"), "es")
@@ -831,13 +867,15 @@ func testRules(t *testing.T, s *stack, b *browser) {
 		NewLead:           callbridge.LeadTarget{PipelineID: support, StatusID: inProgress},
 		KnownContactLead:  callbridge.KnownContactRule{Enabled: true, Outgoing: true, StatusID: discussions},
 		ShowContactNumber: true,
-		MissedCallTask:    callbridge.TaskRule{Enabled: true, TaskTypeID: 2, DueMinutes: 45, AssignTo: callbridge.AssignCalled, Text: "Call {number} back"},
+		MissedCallTask: callbridge.TaskRule{Enabled: true, TaskTypeID: 2, DueMinutes: 45, AssignTo: callbridge.AssignCalled,
+			LinkTo: callbridge.LinkContact, Text: "Call {number} back"},
 		OutgoingNewNumber: true,
 		Recordings:        callbridge.RecordingRule{RetentionHours: 48, KeepUnlinked: true},
 		InternalCalls:     callbridge.InternalIgnore,
 		BlockedNumbers:    []string{"+14155550199", "+14155550198"},
 		OwnNumbers:        []string{lineNum},
-		DroppedCallTask:   callbridge.TaskRule{Enabled: true, TaskTypeID: 1, DueMinutes: 5, AssignTo: callbridge.AssignResponsible},
+		DroppedCallTask: callbridge.TaskRule{Enabled: true, TaskTypeID: 1, DueMinutes: 5, AssignTo: callbridge.AssignResponsible,
+			LinkTo: callbridge.LinkLead},
 	}
 	acct, err := s.db.FindAccount(t.Context(), s.acct.ID)
 	if err != nil {
@@ -845,6 +883,9 @@ func testRules(t *testing.T, s *stack, b *browser) {
 	}
 	if got := acct.Settings.Rules; !reflect.DeepEqual(got, want) {
 		t.Fatalf("stored rules\n got %+v\nwant %+v", got, want)
+	}
+	if want := (callbridge.RoutingSettings{Disabled: true, Fallback: queueExt, Voicemail: true}); acct.Settings.Routing != want {
+		t.Fatalf("stored routing %+v, want %+v", acct.Settings.Routing, want)
 	}
 	if acct.Settings.Language != "es" || acct.Settings.UnsortedPipelineID != 0 ||
 		!maps.Equal(acct.Settings.Extensions, before.Settings.Extensions) || !reflect.DeepEqual(acct.Settings.Widget, before.Settings.Widget) {
@@ -859,7 +900,7 @@ func testRules(t *testing.T, s *stack, b *browser) {
 		t.Helper()
 		return eval[map[string]string](b, `(function () {
 			var o = {};
-			jQuery('.callbridge_widget-rules [data-path]').each(function () {
+			jQuery('.callbridge_widget-routing [data-path], .callbridge_widget-rules [data-path]').each(function () {
 				var $el = jQuery(this);
 				o[$el.attr('data-path')] = $el.attr('data-kind') === 'bool' ? String($el.is(':checked')) : String($el.val());
 			});
@@ -872,19 +913,20 @@ func testRules(t *testing.T, s *stack, b *browser) {
 		"rules.known_contact_lead.enabled": "true", "rules.known_contact_lead.pipeline_id": "0",
 		"rules.known_contact_lead.status_id": fmt.Sprint(discussions), "rules.known_contact_lead.outgoing": "true",
 		"rules.missed_call_task.enabled": "true", "rules.missed_call_task.task_type_id": "2", "rules.missed_call_task.due_minutes": "45",
-		"rules.missed_call_task.assign_to": "called", "rules.missed_call_task.text": "Call {number} back",
+		"rules.missed_call_task.assign_to": "called", "rules.missed_call_task.text": "Call {number} back", "rules.missed_call_task.link_to": "contact",
 		"rules.dropped_call_task.enabled": "true", "rules.dropped_call_task.task_type_id": "1", "rules.dropped_call_task.due_minutes": "5",
-		"rules.dropped_call_task.assign_to": "responsible", "rules.dropped_call_task.text": "",
+		"rules.dropped_call_task.assign_to": "responsible", "rules.dropped_call_task.text": "", "rules.dropped_call_task.link_to": "lead",
 		"language": "es", "rules.show_contact_number": "true",
 		"rules.recordings.retention_hours": "48", "rules.recordings.keep_unlinked": "true", "rules.internal_calls": "ignore",
 		"rules.blocked_numbers": "+14155550199\n+14155550198", "rules.own_numbers": lineNum,
+		"routing.disabled": "false", "routing.fallback": queueExt, "routing.voicemail": "true",
 	}
 	b.open(admin, "installed", "light")
 	openRules()
 	if got := form(); !maps.Equal(got, wantForm) {
 		t.Fatalf("the rules after a reload\n got %v\nwant %v", got, wantForm)
 	}
-	b.shotOf("rules-light", ".callbridge_widget-rules, .callbridge_widget-savebar")
+	b.shotOf("rules-light", shotSel)
 
 	// A stage Kommo does not have (deleted since the page was opened) is
 	// refused by the server; the message shows next to Save and in the
@@ -903,7 +945,7 @@ func testRules(t *testing.T, s *stack, b *browser) {
 	if got := eval[string](b, `jQuery('fieldset.callbridge_widget-invalid[data-fields~="rules.new_lead"] .callbridge_widget-js-card-error:visible').text()`); got != enMsg {
 		t.Fatalf("the error in the rule's box %q", got)
 	}
-	b.shotOf("rules-error-light", ".callbridge_widget-rules, .callbridge_widget-savebar")
+	b.shotOf("rules-error-light", shotSel)
 	if acct, _ := s.db.FindAccount(t.Context(), s.acct.ID); acct.Settings.Rules.NewLead.StatusID != inProgress {
 		t.Fatalf("a refused save changed the rules: %+v", acct.Settings.Rules.NewLead)
 	}
@@ -925,7 +967,7 @@ func testRules(t *testing.T, s *stack, b *browser) {
 	if got := form(); !maps.Equal(got, wantForm) {
 		t.Fatalf("the rules in the dark theme\n got %v\nwant %v", got, wantForm)
 	}
-	b.shotOf("rules-dark", ".callbridge_widget-rules, .callbridge_widget-savebar")
+	b.shotOf("rules-dark", shotSel)
 }
 
 // TestPopupLatency measures the time from the provider's ringing webhook

@@ -11,9 +11,9 @@
  *   - click-to-call on every phone number, and a keypad behind Kommo's phone button;
  *   - call lists from a selection in the leads or contacts list;
  *   - the settings form (provider credentials, checked by callbridge before saving)
- *     and the advanced settings page: managers' extensions, call windows and the
- *     call-handling rules (pipelines, stages and task types read from Kommo with the
- *     manager's own session).
+ *     and the advanced settings page: managers' extensions, call windows, smart
+ *     forwarding and the call-handling rules (pipelines, stages and task types read
+ *     from Kommo with the manager's own session).
  */
 define(['jquery', 'lib/components/base/modal'], function ($, Modal) {
   'use strict';
@@ -1223,11 +1223,13 @@ define(['jquery', 'lib/components/base/modal'], function ($, Modal) {
     var PREF_DEFAULTS = { ring_sound: true, open_card: false, result_window: true, quality_rating: false };
     var NOTE_LANGUAGES = [{ code: 'en', label: 'English' }, { code: 'es', label: 'Español' }, { code: 'pt', label: 'Português' }];
 
-    // The rules editor edits callbridge.Settings.Rules (docs/rules.md). Each
-    // control of advanced.twig names its place in the settings object
-    // (data-path) and its type (data-kind: bool, int, str or list); pickers
-    // (data-picker: pipeline, stage, task_type) offer what the account has in
-    // Kommo, read with the manager's own Kommo session.
+    // The rules editor edits callbridge.Settings.Rules (docs/rules.md) and
+    // Settings.Routing. Each control of advanced.twig names its place in the
+    // settings object (data-path) and its type (data-kind: bool, int, str or
+    // list; a bool with data-invert shows the opposite of the setting, as
+    // "forwarding on" shows routing.disabled); pickers (data-picker:
+    // pipeline, stage, task_type) offer what the account has in Kommo, read
+    // with the manager's own Kommo session.
     var STATUS_WON = 142;
     var STATUS_LOST = 143;
 
@@ -1365,7 +1367,7 @@ define(['jquery', 'lib/components/base/modal'], function ($, Modal) {
             return;
         }
         if (kind === 'bool') {
-          $el.prop('checked', !!v);
+          $el.prop('checked', $el.is('[data-invert]') ? !v : !!v);
         } else if (kind === 'list') {
           $el.val((v || []).join('\n'));
         } else {
@@ -1385,7 +1387,7 @@ define(['jquery', 'lib/components/base/modal'], function ($, Modal) {
         var raw = $el.val();
         var v;
         if (kind === 'bool') {
-          v = $el.is(':checked');
+          v = $el.is(':checked') !== $el.is('[data-invert]');
         } else if (kind === 'int') {
           v = parseInt(raw, 10) || 0;
         } else if (kind === 'list') {
@@ -1397,10 +1399,12 @@ define(['jquery', 'lib/components/base/modal'], function ($, Modal) {
       });
     }
 
+    // pathValue is the setting at path as the page holds it ("true" or
+    // "false" for a bool, whatever its box shows).
     function pathValue($root, path) {
       var $el = $root.find('[data-path="' + path + '"]').first();
       if ($el.attr('data-kind') === 'bool') {
-        return $el.is(':checked') ? 'true' : 'false';
+        return $el.is(':checked') !== $el.is('[data-invert]') ? 'true' : 'false';
       }
       return String($el.val());
     }
@@ -1432,6 +1436,7 @@ define(['jquery', 'lib/components/base/modal'], function ($, Modal) {
       { re: /^([\w.]+)\.due_minutes must be between 0 \(default, \d+\) and (\d+)\.$/, key: 'due_minutes', args: ['field', 'max'] },
       { re: /^([\w.]+)\.text must be at most (\d+) characters on one line\.$/, key: 'task_text', args: ['field', 'max'] },
       { re: /^(rules\.recordings)\.retention_hours must be between 0 \(default, \d+\) and (\d+)\.$/, key: 'retention_hours', args: ['field', 'max'] },
+      { re: /^(routing\.fallback) must be at most (\d+) characters without control characters\.$/, key: 'fallback', args: ['field', 'max'] },
       { re: /^country must be a two-letter ISO 3166 code/, key: 'country', args: [], field: 'country' },
       { re: /^Only an administrator of this Kommo account/, key: 'admin_only', args: [] },
       { re: /^Kommo's pipelines could not be read/, key: 'kommo_unavailable', args: [] }
@@ -1450,7 +1455,8 @@ define(['jquery', 'lib/components/base/modal'], function ($, Modal) {
       'rules.dropped_call_task': 'rules.dropped_title',
       'rules.recordings': 'rules.recordings_title',
       'rules.blocked_numbers': 'rules.blocked_numbers',
-      'rules.own_numbers': 'rules.own_numbers'
+      'rules.own_numbers': 'rules.own_numbers',
+      'routing.fallback': 'advanced.routing_fallback'
     };
 
     // settingsError turns the server's message into {text, field}: the text
