@@ -33,6 +33,9 @@ type Lead struct {
 	StatusID          int64
 	PipelineID        int64
 	ResponsibleUserID int64
+	// CompanyID is the lead's company (0 for none), which Kommo embeds in
+	// every lead.
+	CompanyID int64
 }
 
 // Won and lost are the system statuses of every pipeline.
@@ -253,6 +256,11 @@ func (c *Client) GetLeads(ctx context.Context, acct *callbridge.Account, ids []i
 					StatusID          flexInt `json:"status_id"`
 					PipelineID        flexInt `json:"pipeline_id"`
 					ResponsibleUserID flexInt `json:"responsible_user_id"`
+					Embedded          struct {
+						Companies []struct {
+							ID flexInt `json:"id"`
+						} `json:"companies"`
+					} `json:"_embedded"`
 				} `json:"leads"`
 			} `json:"_embedded"`
 		}
@@ -260,8 +268,12 @@ func (c *Client) GetLeads(ctx context.Context, acct *callbridge.Account, ids []i
 			return nil, err
 		}
 		for _, l := range body.Embedded.Leads {
-			out = append(out, Lead{ID: int64(l.ID), Name: l.Name, StatusID: int64(l.StatusID),
-				PipelineID: int64(l.PipelineID), ResponsibleUserID: int64(l.ResponsibleUserID)})
+			lead := Lead{ID: int64(l.ID), Name: l.Name, StatusID: int64(l.StatusID),
+				PipelineID: int64(l.PipelineID), ResponsibleUserID: int64(l.ResponsibleUserID)}
+			if len(l.Embedded.Companies) > 0 {
+				lead.CompanyID = int64(l.Embedded.Companies[0].ID)
+			}
+			out = append(out, lead)
 		}
 	}
 	return out, nil

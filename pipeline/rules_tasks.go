@@ -113,9 +113,9 @@ func (w *SyncWorker) ruleTask(ctx context.Context, r *run, rec *callbridge.Kommo
 // created, or of an accepted incoming lead, is in the call's rule state;
 // otherwise the number's contacts are read (one request): the one that has
 // the lead, else the oldest. A pending incoming lead keeps the task (Kommo
-// shows its contact only once it is accepted), and so does a lead when no
-// contact has the number (a company's number: the lead's company cannot be
-// read through the Kommo interface).
+// shows its contact only once it is accepted). When no contact has the
+// number, a lead's company (a company's number) takes the task; a lead with
+// neither keeps it.
 func (w *SyncWorker) taskTarget(ctx context.Context, r *run, rec *callbridge.KommoRecord, rule callbridge.TaskRule) (string, int64, error) {
 	if rec.State != callbridge.KommoWritten || rec.EntityID == 0 {
 		return "", 0, nil
@@ -147,6 +147,17 @@ func (w *SyncWorker) taskTarget(ctx context.Context, r *run, rec *callbridge.Kom
 		return "", 0, err
 	}
 	if len(contacts) == 0 {
+		// A company's number: Kommo logged the call on the company's only
+		// active lead; the task goes to the company.
+		if typ == "leads" {
+			leads, err := w.Kommo.GetLeads(ctx, r.acct, []int64{id})
+			if err != nil {
+				return "", 0, err
+			}
+			if len(leads) == 1 && leads[0].CompanyID != 0 {
+				return "companies", leads[0].CompanyID, nil
+			}
+		}
 		w.log().Info("rules: no contact has the number; the task goes on the entity the call is on", "account_id", r.acct.ID,
 			"call_uid", r.call.UID, "entity_type", typ, "entity_id", id)
 		return typ, id, nil

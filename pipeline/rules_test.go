@@ -462,6 +462,24 @@ func testRules(t *testing.T, backend string) {
 			},
 		},
 		{
+			name: "DroppedCallTask/LinkContact/CompanyLead",
+			seed: func(n int, sa *sandbox.SeedAccount) {
+				sa.Companies = append(sa.Companies, sandbox.SeedCompany{Ref: ref("cl", n), Name: "Globex " + fmt.Sprint(n),
+					Phones: []string{number(23, n)}, Responsible: "admin"})
+				sa.Leads = append(sa.Leads, sandbox.SeedLead{Ref: ref("cll", n), Name: "Globex deal " + fmt.Sprint(n), Company: ref("cl", n)})
+			},
+			settings: func(*sandbox.AccountState) callbridge.Settings {
+				return callbridge.Settings{Rules: callbridge.RuleSettings{DroppedCallTask: callbridge.TaskRule{Enabled: true, LinkTo: callbridge.LinkContact}}}
+			},
+			spec: func(a *acctEnv, n int) callSpec { return dropped(number(23, n)) },
+			check: func(t *testing.T, a *acctEnv, n int, c *callbridge.Call) {
+				if note := oneNote(t, a, c); note.EntityType != "leads" || note.EntityID != a.seed.Leads[ref("cll", n)] {
+					t.Fatalf("note on %s #%d, want the company's lead", note.EntityType, note.EntityID)
+				}
+				linkedTo(t, a, c, number(23, n), "companies", a.seed.Companies[ref("cl", n)], 0)
+			},
+		},
+		{
 			name: "NoteLocalisedWithRating",
 			seed: func(n int, sa *sandbox.SeedAccount) { sa.Contacts = append(sa.Contacts, contact(n, number(17, n))) },
 			settings: func(*sandbox.AccountState) callbridge.Settings {
