@@ -54,6 +54,11 @@ type Queries interface {
 	// CreateConnection stores a connection; it generates c.Token when empty and
 	// sets c.ID and CreatedAt.
 	CreateConnection(ctx context.Context, c *Connection) error
+	// UpdateConnection replaces the name, time zone and credentials of the
+	// connection c.ID in c.AccountID, keeping its webhook token (so the URL
+	// configured at the provider stays valid). ENOTFOUND when there is no such
+	// connection.
+	UpdateConnection(ctx context.Context, c *Connection) error
 	// FindConnection returns the connection with id in the given account.
 	FindConnection(ctx context.Context, accountID, id int64) (*Connection, error)
 	// FindConnectionByToken returns the connection whose webhook token is

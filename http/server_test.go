@@ -144,6 +144,20 @@ func (s *fakeStore) installCount() int {
 	return len(s.installCodes)
 }
 
+func (s *fakeStore) UpdateConnection(ctx context.Context, c *callbridge.Connection) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := s.connections[c.ID]
+	if old == nil || old.AccountID != c.AccountID {
+		return callbridge.Errorf(callbridge.ENOTFOUND, "Connection not found.")
+	}
+	cp := *c
+	cp.Token, cp.CreatedAt = old.Token, old.CreatedAt
+	s.connections[c.ID] = &cp
+	c.Token = old.Token
+	return nil
+}
+
 func (s *fakeStore) CreateConnection(ctx context.Context, c *callbridge.Connection) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

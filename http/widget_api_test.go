@@ -131,6 +131,33 @@ func TestWidgetSetup(t *testing.T) {
 	if out.Connection.ID != e.conns[wAcctB].ID || count() != before {
 		t.Fatalf("reused %d, want %d", out.Connection.ID, e.conns[wAcctB].ID)
 	}
+
+	// New credentials for the same provider replace the connection's,
+	// keeping its id and webhook URL.
+	var upd struct {
+		Created, Updated bool
+		Connection       struct {
+			ID         int64
+			WebhookURL string `json:"webhook_url"`
+		}
+	}
+	if code := e.call("POST", "/api/widget/setup", admin, map[string]any{"provider": "fakevoip", "name": "Main line",
+		"credentials": map[string]string{"key": "good-key-2"}}, &upd); code != 200 || upd.Created || !upd.Updated {
+		t.Fatalf("new credentials: %d %+v", code, upd)
+	}
+	if upd.Connection.ID != e.conns[wAcctB].ID || count() != before || !strings.HasSuffix(upd.Connection.WebhookURL, "/webhooks/"+e.conns[wAcctB].Token) {
+		t.Fatalf("updated %+v, want connection %d with its webhook URL", upd.Connection, e.conns[wAcctB].ID)
+	}
+	stored, err := e.db.FindConnection(t.Context(), e.accounts[wAcctB].ID, e.conns[wAcctB].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.Credentials["key"] != "good-key-2" || stored.Name != "Main line" || stored.Token != e.conns[wAcctB].Token {
+		t.Fatalf("stored %+v", stored)
+	}
+	if c, err := e.db.FindConnectionByToken(t.Context(), e.conns[wAcctB].Token); err != nil || c.ID != stored.ID {
+		t.Fatalf("the webhook token no longer finds the connection: %v", err)
+	}
 }
 
 func TestWidgetPlaceCall(t *testing.T) {

@@ -102,7 +102,7 @@ func (p *fakeProvider) RecordingRequest(context.Context, *callbridge.Connection,
 	return nil, callbridge.Errorf(callbridge.EFORBIDDEN, "no")
 }
 func (p *fakeProvider) CheckCredentials(ctx context.Context, c *callbridge.Connection) error {
-	if c.Credentials["key"] != "good-key" {
+	if !strings.HasPrefix(c.Credentials["key"], "good-") {
 		return callbridge.Errorf(callbridge.EUNAUTHORIZED, "The API key is wrong.")
 	}
 	return nil

@@ -538,8 +538,12 @@ func validUserKey(k string) bool {
 // credentials are checked against the provider first (when its connector is
 // a CredentialChecker): wrong ones are refused with 400 and a message that
 // says so, and nothing is stored. Saving the same credentials again returns
-// the existing connection (200, "created": false); new ones create a
-// connection (201).
+// the existing connection (200, "created": false). New credentials for a
+// provider the account is already connected to replace those of its
+// connection (the first, when there are several), keeping its webhook URL
+// so that nothing changes at the provider (200, "updated": true); a new
+// provider creates a connection (201). POST /api/widget/connections is the
+// way to add a second connection of one provider.
 func (s *Server) handleSetup(w nethttp.ResponseWriter, r *nethttp.Request, a *widgetAuth) {
 	ctx := r.Context()
 	body, err := readBody(w, r, s.maxBody())
@@ -583,11 +587,29 @@ func (s *Server) handleSetup(w nethttp.ResponseWriter, r *nethttp.Request, a *wi
 		Error(w, r, unavailable(err))
 		return
 	}
+	var same *callbridge.Connection
 	for _, c := range existing {
-		if c.AccountID == a.Account.ID && c.Provider == conn.Provider && maps.Equal(c.Credentials, conn.Credentials) {
+		if c.AccountID != a.Account.ID || c.Provider != conn.Provider {
+			continue
+		}
+		if maps.Equal(c.Credentials, conn.Credentials) {
 			writeJSON(w, nethttp.StatusOK, map[string]any{"connection": s.connectionView(c), "created": false})
 			return
 		}
+		if same == nil {
+			same = c
+		}
+	}
+	if same != nil {
+		conn.ID = same.ID
+		if err := s.Store.UpdateConnection(ctx, conn); err != nil {
+			Error(w, r, err)
+			return
+		}
+		conn.CreatedAt = same.CreatedAt
+		s.logger().Info("widget: provider credentials replaced", "account_id", a.Account.ID, "connection_id", conn.ID, "provider", conn.Provider)
+		writeJSON(w, nethttp.StatusOK, map[string]any{"connection": s.connectionView(conn), "created": false, "updated": true})
+		return
 	}
 	if err := s.Store.CreateConnection(ctx, conn); err != nil {
 		Error(w, r, err)

@@ -80,6 +80,35 @@ func (q *queries) CreateConnection(ctx context.Context, c *callbridge.Connection
 	return nil
 }
 
+// UpdateConnection implements callbridge.Queries. An empty TimeZone is
+// stored as "UTC".
+func (q *queries) UpdateConnection(ctx context.Context, c *callbridge.Connection) error {
+	if c.TimeZone == "" {
+		c.TimeZone = "UTC"
+	}
+	creds := c.Credentials
+	if creds == nil {
+		creds = map[string]string{}
+	}
+	credsJSON, err := json.Marshal(creds)
+	if err != nil {
+		return err
+	}
+	var token string
+	err = q.tx.QueryRow(ctx, `
+		UPDATE connections SET name = $1, time_zone = $2, credentials = $3
+		WHERE id = $4 AND account_id = $5
+		RETURNING token`,
+		c.Name, c.TimeZone, q.db.seal(string(credsJSON)), c.ID, c.AccountID).Scan(&token)
+	if err != nil {
+		return dbError(err, "Connection")
+	}
+	if c.Token, err = q.db.open(token); err != nil {
+		return err
+	}
+	return nil
+}
+
 // FindConnection implements callbridge.Queries.
 func (q *queries) FindConnection(ctx context.Context, accountID, id int64) (*callbridge.Connection, error) {
 	c, err := q.scanConnection(q.tx.QueryRow(ctx, `SELECT `+connectionColumns+` FROM connections WHERE id = $1 AND account_id = $2`, id, accountID))

@@ -91,6 +91,11 @@ func (db *DB) CreateConnection(ctx context.Context, c *callbridge.Connection) er
 	return run0(ctx, db, func(q *queries) error { return q.CreateConnection(ctx, c) })
 }
 
+// UpdateConnection implements callbridge.Queries.
+func (db *DB) UpdateConnection(ctx context.Context, c *callbridge.Connection) error {
+	return run0(ctx, db, func(q *queries) error { return q.UpdateConnection(ctx, c) })
+}
+
 // FindConnection implements callbridge.Queries.
 func (db *DB) FindConnection(ctx context.Context, accountID, id int64) (*callbridge.Connection, error) {
 	return run(ctx, db, func(q *queries) (*callbridge.Connection, error) { return q.FindConnection(ctx, accountID, id) })

@@ -442,6 +442,21 @@ func testConnection(t *testing.T, s callbridge.Store) {
 	if list, _ := s.ListConnections(ctx, 9999); len(list) != 0 {
 		t.Fatalf("ListConnections(unknown)=%v", list)
 	}
+
+	// An update replaces name, zone and credentials and keeps the token;
+	// another account's connection is not found.
+	up := &callbridge.Connection{ID: c2.ID, AccountID: a.ID, Provider: "plivo", Name: "Main", TimeZone: "Europe/Lisbon",
+		Credentials: map[string]string{"auth_token": "new"}}
+	must(t, s.UpdateConnection(ctx, up))
+	if up.Token != "given-token" {
+		t.Fatalf("UpdateConnection token=%q", up.Token)
+	}
+	got, err = s.FindConnectionByToken(ctx, "given-token")
+	must(t, err)
+	if got.ID != c2.ID || got.Name != "Main" || got.TimeZone != "Europe/Lisbon" || got.Credentials["auth_token"] != "new" {
+		t.Fatalf("after UpdateConnection: %+v", got)
+	}
+	wantCode(t, s.UpdateConnection(ctx, &callbridge.Connection{ID: c2.ID, AccountID: b.ID, Provider: "plivo"}), callbridge.ENOTFOUND)
 }
 
 func testSecretsAtRest(t *testing.T, s callbridge.Store) {
