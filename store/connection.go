@@ -60,11 +60,7 @@ func (q *queries) CreateConnection(ctx context.Context, c *callbridge.Connection
 	if c.TimeZone == "" {
 		c.TimeZone = "UTC"
 	}
-	creds := c.Credentials
-	if creds == nil {
-		creds = map[string]string{}
-	}
-	credsJSON, err := json.Marshal(creds)
+	creds, err := q.sealCredentials(c.Credentials)
 	if err != nil {
 		return err
 	}
@@ -72,7 +68,7 @@ func (q *queries) CreateConnection(ctx context.Context, c *callbridge.Connection
 		INSERT INTO connections (account_id, provider, name, token_hash, token, time_zone, credentials, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		RETURNING id`,
-		c.AccountID, c.Provider, c.Name, tokenHash(c.Token), q.db.seal(c.Token), c.TimeZone, q.db.seal(string(credsJSON)), q.now.UnixMicro()).Scan(&c.ID)
+		c.AccountID, c.Provider, c.Name, tokenHash(c.Token), q.db.seal(c.Token), c.TimeZone, creds, q.now.UnixMicro()).Scan(&c.ID)
 	if err != nil {
 		return dbError(err, "Connection")
 	}
@@ -86,11 +82,7 @@ func (q *queries) UpdateConnection(ctx context.Context, c *callbridge.Connection
 	if c.TimeZone == "" {
 		c.TimeZone = "UTC"
 	}
-	creds := c.Credentials
-	if creds == nil {
-		creds = map[string]string{}
-	}
-	credsJSON, err := json.Marshal(creds)
+	creds, err := q.sealCredentials(c.Credentials)
 	if err != nil {
 		return err
 	}
@@ -99,7 +91,7 @@ func (q *queries) UpdateConnection(ctx context.Context, c *callbridge.Connection
 		UPDATE connections SET name = $1, time_zone = $2, credentials = $3
 		WHERE id = $4 AND account_id = $5
 		RETURNING token`,
-		c.Name, c.TimeZone, q.db.seal(string(credsJSON)), c.ID, c.AccountID).Scan(&token)
+		c.Name, c.TimeZone, creds, c.ID, c.AccountID).Scan(&token)
 	if err != nil {
 		return dbError(err, "Connection")
 	}
@@ -107,6 +99,19 @@ func (q *queries) UpdateConnection(ctx context.Context, c *callbridge.Connection
 		return err
 	}
 	return nil
+}
+
+// sealCredentials encodes credentials (nil as {}) and encrypts them for
+// the credentials column.
+func (q *queries) sealCredentials(creds map[string]string) (string, error) {
+	if creds == nil {
+		creds = map[string]string{}
+	}
+	b, err := json.Marshal(creds)
+	if err != nil {
+		return "", err
+	}
+	return q.db.seal(string(b)), nil
 }
 
 // FindConnection implements callbridge.Queries.

@@ -15,7 +15,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -28,6 +27,7 @@ import (
 
 	"callbridge"
 	cbhttp "callbridge/http"
+	"callbridge/internal/browsertest"
 	"callbridge/kommo"
 	"callbridge/pipeline"
 	"callbridge/sandbox"
@@ -62,23 +62,6 @@ type listingTwilio struct{ *twilio.Connector }
 func (listingTwilio) ListExtensions(context.Context, *callbridge.Connection) ([]callbridge.Extension, error) {
 	return []callbridge.Extension{{ID: "1", Name: "Ada", Number: adminExt}, {ID: "2", Name: "Bob", Number: bobExt},
 		{ID: "9", Name: "Sales queue", Number: queueExt}}, nil
-}
-
-func findBrowser(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("CALLBRIDGE_CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CALLBRIDGE_BROWSER_TESTS") == "1" {
-		t.Fatal("CALLBRIDGE_BROWSER_TESTS=1 but no Chromium was found (apt-get install chromium, or set CALLBRIDGE_CHROMIUM)")
-	}
-	t.Skip("no Chromium found; install Debian's chromium or set CALLBRIDGE_CHROMIUM (CALLBRIDGE_BROWSER_TESTS=1 makes this a failure)")
-	return ""
 }
 
 // stack is the running system under test.
@@ -300,7 +283,7 @@ type browser struct {
 
 func newBrowser(t *testing.T, s *stack) *browser {
 	t.Helper()
-	path := findBrowser(t)
+	path := browsertest.Chromium(t)
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
 		chromedp.Headless,
@@ -470,7 +453,7 @@ func (s *stack) inbound(sid, customer string, answered bool) []*twilio.Request {
 }
 
 func TestBrowser(t *testing.T) {
-	findBrowser(t)
+	browsertest.Chromium(t)
 	s := startStack(t)
 	s.install()
 	b := newBrowser(t, s)
@@ -974,7 +957,7 @@ func testRules(t *testing.T, s *stack, b *browser) {
 // leaving the simulator to the popup in the browser (add_call), over 30
 // calls, and reports p50 and p99.
 func TestPopupLatency(t *testing.T) {
-	findBrowser(t)
+	browsertest.Chromium(t)
 	s := startStack(t)
 	s.install()
 	admin := s.seed.Users["admin"]

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -16,28 +14,9 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"callbridge"
+	"callbridge/internal/browsertest"
 	"callbridge/sandbox"
 )
-
-// findChromium returns the browser for the browser tests. Without one the
-// test skips, unless CALLBRIDGE_BROWSER_TESTS=1 (CI), which makes it fail.
-// CALLBRIDGE_CHROMIUM names the binary.
-func findChromium(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("CALLBRIDGE_CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CALLBRIDGE_BROWSER_TESTS") == "1" {
-		t.Fatal("CALLBRIDGE_BROWSER_TESTS=1 but no Chromium was found (apt-get install chromium, or set CALLBRIDGE_CHROMIUM)")
-	}
-	t.Skip("no Chromium found (CALLBRIDGE_BROWSER_TESTS=1 makes this a failure)")
-	return ""
-}
 
 // operatorBrowser is headless Chromium signed in to the operator pages.
 type operatorBrowser struct {
@@ -48,7 +27,7 @@ type operatorBrowser struct {
 
 func newOperatorBrowser(t *testing.T, base string) *operatorBrowser {
 	t.Helper()
-	path := findChromium(t)
+	path := browsertest.Chromium(t)
 	actx, cancel := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
@@ -136,7 +115,7 @@ func (b *operatorBrowser) text(sel string) string {
 // call id leading to the call's timeline and Kommo writes, the failed-jobs
 // page and its Retry button, which — Kommo being back — gets the call written.
 func TestOperatorPagesInBrowser(t *testing.T) {
-	findChromium(t)
+	browsertest.Chromium(t)
 	c := newOperatorCluster(t, nil, func(cfg *Config) { cfg.OperatorToken = testOperatorToken })
 	ctx := context.Background()
 	o := scenarioOptions{Calls: 8, Seed: 11, Concurrency: 4, ResultRate: 1, RecordingRate: 1}
