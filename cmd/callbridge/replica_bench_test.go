@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"callbridge/store"
 )
 
 // TestReplicaBenchmarks measures what docs/benchmarks.md reports for
@@ -230,3 +232,64 @@ func pct(ds []time.Duration, p float64) time.Duration {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// TestCapacity measures one account's logging throughput at Kommo's cap with
+// one in-process server, on SQLite and on PostgreSQL: 6,000 calls with known
+// numbers are ingested under an hour's hold, then every held sync job is
+// made due at once and the clock runs until the last call is in Kommo. It
+// runs with CALLBRIDGE_REPLICA_BENCH=1, without -race:
+//
+//	CALLBRIDGE_REPLICA_BENCH=1 go test -count=1 -run TestCapacity -v ./cmd/callbridge
+func TestCapacity(t *testing.T) {
+	if os.Getenv("CALLBRIDGE_REPLICA_BENCH") != "1" {
+		t.Skip("set CALLBRIDGE_REPLICA_BENCH=1 to run the capacity benchmark")
+	}
+	if raceDetector {
+		t.Skip("benchmarks run without -race")
+	}
+	ctx := context.Background()
+	var out strings.Builder
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			c := newTestCluster(t, b, clusterOptions{Hold: time.Hour, Workers: 600, Contacts: 40, KommoBatchWait: time.Second})
+			o := scenarioOptions{Calls: 6000, Seed: 61, Concurrency: 64, DuplicateRate: 0.1,
+				Categories: []string{catLead, catContact, catCustomer, catMulti, catCompany}}
+			plans := c.planCalls(o)
+			if st := c.drive(ctx, plans, o); st.Failures.Load() > 0 {
+				t.Fatalf("inputs refused: %v", st.firstErr)
+			}
+			before := c.Emu.Stats()
+			release := `UPDATE river_job SET state = 'available', scheduled_at = now() WHERE kind = 'sync_call' AND state = 'scheduled'`
+			if b.url == "" {
+				release = `UPDATE river_job SET state = 'available', scheduled_at = datetime('now', 'subsec', '-1 seconds') WHERE kind = 'sync_call' AND state = 'scheduled'`
+			}
+			tx, err := c.Main.DB.(interface{ Backend() store.Backend }).Backend().Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			if _, err := tx.Exec(ctx, release); err != nil {
+				t.Fatal(err)
+			}
+			if err := tx.Commit(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.waitSynced(ctx, plans, 10*time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			wall := time.Since(start)
+			rep, err := c.verify(ctx, plans)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkReport(t, rep)
+			kommo := requestsTo(rep.Stats) - requestsTo(before)
+			limit := 7.0 * 50
+			fmt.Fprintf(&out, "\nOne account at Kommo's cap, one in-process server on %s: %d calls logged in %.1f s = **%.0f calls/s** "+
+				"(%.0f%% of 7 req/s × 50 = %.0f/s); %d Kommo requests (%.1f req/s, %.1f calls per request); max %d req/s, %d×429, %d×403\n",
+				b.name, rep.Logged, wall.Seconds(), float64(rep.Logged)/wall.Seconds(), 100*float64(rep.Logged)/wall.Seconds()/limit, limit,
+				kommo, float64(kommo)/wall.Seconds(), float64(rep.Logged)/float64(max(kommo, 1)), maxWindow(rep.Stats), rep.Stats.TooManyRequests, rep.Stats.Blocked)
+		})
+	}
+	t.Log(out.String())
+}
