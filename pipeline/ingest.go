@@ -2,7 +2,8 @@
 //
 // Ingester is where every input becomes part of one call: it stores the
 // events of a webhook or a call result, re-folds the call, and enqueues the
-// call's sync job, all in one transaction, before the input is acknowledged.
+// call's sync job, all in one transaction (concurrent webhooks share one),
+// before the input is acknowledged.
 // It never talks to Kommo.
 //
 // SyncWorker is the only code that writes a call to Kommo. It implements the
@@ -20,6 +21,9 @@ import (
 	"context"
 	"log/slog"
 	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"callbridge"
@@ -29,7 +33,16 @@ import (
 // that a call result saved right after the call is part of that write.
 const DefaultHold = 10 * time.Second
 
-// Ingester records inputs. It is safe for concurrent use.
+// Ingester records inputs. It is safe for concurrent use; it must not be
+// copied after first use.
+//
+// Concurrent Ingest calls share transactions (group commit): while one
+// transaction commits, the webhooks that arrive queue up and are committed
+// together in the next, up to MaxBatch of them, so that a burst costs one
+// commit (one fsync) per batch instead of one per webhook. Each Ingest still
+// returns only after its events are durably committed, and returns its own
+// outcome: when a batch fails, its webhooks are committed again one per
+// transaction, so that one bad webhook cannot fail the others.
 type Ingester struct {
 	Store callbridge.Store
 	// Hold delays the first write after a call becomes loggable; default
@@ -39,9 +52,73 @@ type Ingester struct {
 	Logger *slog.Logger
 	// OnCommit, when set, is called after a transaction that changed calls
 	// has committed, once per changed call (e.g. to push a ringing call to
-	// the manager's widget). It must not block.
+	// the manager's widget). It must not block. Webhooks committed in one
+	// transaction that change the same call make one call with its final
+	// state.
 	OnCommit func(call *callbridge.Call)
+	// MaxBatch is the most webhooks committed in one transaction; default
+	// DefaultMaxBatch. 1 turns group commit off: every Ingest runs its own
+	// transaction in the caller's goroutine, as SaveResult does.
+	MaxBatch int
+	// Committers is how many batches may be committed at once. The default,
+	// 0, chooses from what the store does: DefaultCommitters while a
+	// transaction is seen to run alongside another (PostgreSQL), one once
+	// transactions are seen to wait for each other (SQLite, whose single
+	// connection runs one at a time: there one committer makes the largest
+	// batches). Until then it is DefaultCommitters.
+	Committers int
+	// FoldCache is how many calls' events the Ingester keeps in memory, so
+	// that re-folding a call after a new event needs no read of its older
+	// events; default DefaultFoldCache, negative for none. An entry is used
+	// only while the call's Version is the one it was stored with, so events
+	// written by another process (a PostgreSQL replica) are read again.
+	FoldCache int
+
+	mu      sync.Mutex
+	queue   []*ingestReq // waiting for a committer
+	running int          // committer goroutines
+	conc    concurrency  // what the store was seen to do (Committers 0)
+	folds   foldCache
+	stats   struct{ webhooks, txs, folds, reads atomic.Int64 }
 }
+
+// IngestStats count what an Ingester did since it was made.
+type IngestStats struct {
+	// Webhooks is the number of Ingest calls committed (including those
+	// whose events were all duplicates).
+	Webhooks int64
+	// Transactions is the number of transactions that committed them: with
+	// group commit, Webhooks/Transactions is the mean batch size.
+	Transactions int64
+	// Refolds is the number of calls re-folded after a change (by Ingest or
+	// SaveResult); EventReads is how many of those read the call's events
+	// from the store (fold cache misses).
+	Refolds, EventReads int64
+	// Committers is how many batches may be committed at once now (see
+	// Ingester.Committers).
+	Committers int
+}
+
+// Stats returns counts of the work done so far.
+func (in *Ingester) Stats() IngestStats {
+	in.mu.Lock()
+	committers := in.committers()
+	in.mu.Unlock()
+	return IngestStats{Webhooks: in.stats.webhooks.Load(), Transactions: in.stats.txs.Load(),
+		Refolds: in.stats.folds.Load(), EventReads: in.stats.reads.Load(), Committers: committers}
+}
+
+// Group commit and fold cache defaults.
+const (
+	// DefaultMaxBatch is Ingester.MaxBatch when 0.
+	DefaultMaxBatch = 64
+	// DefaultCommitters is the number of committers Ingester.Committers 0
+	// allows while the store runs transactions side by side.
+	DefaultCommitters = 3
+	// DefaultFoldCache is Ingester.FoldCache when 0: about 4096 calls, a few
+	// hundred bytes per event (payloads are not kept).
+	DefaultFoldCache = 4096
+)
 
 func (in *Ingester) now() time.Time {
 	if in.Now != nil {
@@ -60,19 +137,33 @@ func (in *Ingester) hold() time.Duration {
 	return in.Hold
 }
 
+func (in *Ingester) log() *slog.Logger {
+	if in.Logger != nil {
+		return in.Logger
+	}
+	return slog.Default()
+}
+
 // Ingest stores the events of one webhook of conn. Events are grouped by call;
 // each call is locked, its new events stored (duplicates are recognised by
 // their key and change nothing), re-folded, and its sync job enqueued — all
-// in one transaction. It returns EINVALID for events without a key or call id.
+// in one transaction, shared with concurrent Ingest calls (see Ingester).
+// It returns when that transaction has committed, or with ctx's error when
+// ctx ends first (the events may still be committed: a provider's retry is
+// then a duplicate). It returns EINVALID for events without a type, a key or
+// a call id.
 func (in *Ingester) Ingest(ctx context.Context, conn *callbridge.Connection, events []callbridge.CallEvent) error {
 	if len(events) == 0 {
 		return nil
 	}
 	now := in.now()
-	byCall := map[string][]callbridge.CallEvent{}
+	evs := make([]callbridge.CallEvent, 0, len(events))
 	for _, e := range events {
 		if e.Key == "" || e.ProviderCallID == "" || len(e.Key) > 200 || len(e.ProviderCallID) > 200 {
 			return callbridge.Errorf(callbridge.EINVALID, "Event without a valid key or call id.")
+		}
+		if e.Type == "" {
+			return callbridge.Errorf(callbridge.EINVALID, "Event type is required.")
 		}
 		if e.AISummary == "" && e.Transcript == "" && mayHoldAI(e.Payload) {
 			// RingCentral's aiNote and transcript, read before the payload
@@ -83,39 +174,16 @@ func (in *Ingester) Ingest(ctx context.Context, conn *callbridge.Connection, eve
 		if e.ReceivedAt.IsZero() {
 			e.ReceivedAt = now
 		}
-		byCall[e.ProviderCallID] = append(byCall[e.ProviderCallID], e)
+		evs = append(evs, e)
 	}
-	// Lock calls in a fixed order so that two webhooks naming the same calls
-	// cannot deadlock on PostgreSQL.
-	ids := make([]string, 0, len(byCall))
-	for id := range byCall {
-		ids = append(ids, id)
+	// Grouped by call, each call's events in the order given.
+	slices.SortStableFunc(evs, func(a, b callbridge.CallEvent) int { return strings.Compare(a.ProviderCallID, b.ProviderCallID) })
+	r := &ingestReq{ctx: ctx, conn: conn, events: evs, counted: make([]bool, len(evs))}
+	if in.MaxBatch == 1 {
+		in.commitAlone(r)
+		return r.err
 	}
-	slices.Sort(ids)
-	var changed []*callbridge.Call
-	err := in.Store.InTx(ctx, func(q callbridge.Queries) error {
-		changed = changed[:0]
-		for _, id := range ids {
-			call, err := q.LockCall(ctx, conn.AccountID, conn.ID, id)
-			if err != nil {
-				return err
-			}
-			ok, err := in.apply(ctx, q, call, byCall[id], now)
-			if err != nil {
-				return err
-			}
-			if ok {
-				changed = append(changed, call)
-			}
-		}
-		return nil
-	})
-	if err == nil && in.OnCommit != nil {
-		for _, c := range changed {
-			in.OnCommit(c)
-		}
-	}
-	return err
+	return in.enqueue(r)
 }
 
 // SaveResult records a manager's call result for a call of acct, named by its
@@ -128,7 +196,9 @@ func (in *Ingester) SaveResult(ctx context.Context, acct *callbridge.Account, r 
 		return nil, callbridge.Errorf(callbridge.EINVALID, "Result without a valid key.")
 	}
 	var out *callbridge.Call
+	var folded []callbridge.CallEvent
 	err := in.Store.InTx(ctx, func(q callbridge.Queries) error {
+		folded = nil
 		var call *callbridge.Call
 		switch {
 		case r.CallUID != "":
@@ -159,48 +229,84 @@ func (in *Ingester) SaveResult(ctx context.Context, acct *callbridge.Account, r 
 			Key: "result:" + r.Key, ProviderCallID: call.ProviderCallID, Result: &res,
 			OccurredAt: res.SavedAt, ReceivedAt: now,
 		}
-		if _, err := in.apply(ctx, q, call, []callbridge.CallEvent{e}, now); err != nil {
+		changed, all, err := in.apply(ctx, q, call, []callbridge.CallEvent{e}, now)
+		if err != nil {
 			return err
+		}
+		if changed {
+			folded = all
 		}
 		out = call
 		return nil
 	})
-	if err == nil && in.OnCommit != nil {
+	if err != nil {
+		return out, err
+	}
+	if folded != nil {
+		in.folds.store(in.foldCacheSize(), out, folded)
+	}
+	if in.OnCommit != nil {
 		in.OnCommit(out)
 	}
-	return out, err
+	return out, nil
 }
 
 // apply stores events of one locked call and, when any was new, re-folds the
 // call, bumps its version and enqueues its sync job. It reports whether the
-// call changed.
-func (in *Ingester) apply(ctx context.Context, q callbridge.Queries, call *callbridge.Call, events []callbridge.CallEvent, now time.Time) (bool, error) {
-	changed := false
+// call changed, and the events it folded (for the fold cache).
+func (in *Ingester) apply(ctx context.Context, q callbridge.Queries, call *callbridge.Call, events []callbridge.CallEvent, now time.Time) (bool, []callbridge.CallEvent, error) {
+	var fresh []callbridge.CallEvent
 	for i := range events {
 		events[i].CallID = call.ID
 		inserted, err := q.InsertEvent(ctx, &events[i])
 		if err != nil {
-			return false, err
+			return false, nil, err
 		}
-		changed = changed || inserted
+		if inserted {
+			fresh = append(fresh, foldView(events[i]))
+		}
 	}
-	if !changed {
-		return false, nil // a provider retry: nothing new
+	if len(fresh) == 0 {
+		return false, nil, nil // a provider retry: nothing new
 	}
-	all, err := q.ListCallEvents(ctx, call.ID)
-	if err != nil {
-		return false, err
+	all, err := in.refold(ctx, q, call, fresh, now)
+	return true, all, err
+}
+
+// refold re-folds a locked call after its new events fresh were inserted in
+// this transaction, bumps its version, writes it and enqueues its sync job
+// when it is loggable. It returns every event of the call as Fold saw them.
+// The older events come from the fold cache when it holds the call at its
+// current version, otherwise from the database.
+func (in *Ingester) refold(ctx context.Context, q callbridge.Queries, call *callbridge.Call, fresh []callbridge.CallEvent, now time.Time) ([]callbridge.CallEvent, error) {
+	in.stats.folds.Add(1)
+	all, ok := in.folds.events(call)
+	if ok {
+		all = append(all, fresh...)
+	} else {
+		// The database already holds fresh too.
+		in.stats.reads.Add(1)
+		stored, err := q.ListCallEvents(ctx, call.ID)
+		if err != nil {
+			return nil, err
+		}
+		all = make([]callbridge.CallEvent, len(stored))
+		for i, e := range stored {
+			all[i] = foldView(e)
+		}
 	}
 	call.Fold(all)
 	call.Version++
 	call.UpdatedAt = now
 	if err := q.UpdateCall(ctx, call); err != nil {
-		return false, err
+		return nil, err
 	}
-	if !call.Loggable() {
-		return true, nil
+	if call.Loggable() {
+		if err := q.EnqueueSync(ctx, call.AccountID, call.ID, in.syncAt(call, now)); err != nil {
+			return nil, err
+		}
 	}
-	return true, q.EnqueueSync(ctx, call.AccountID, call.ID, in.syncAt(call, now))
+	return all, nil
 }
 
 // syncAt is when the sync job should run: a hold after the call first became

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"strconv"
 
 	"callbridge"
@@ -48,28 +49,47 @@ func (q *queries) forUpdate() string {
 }
 
 // LockCall implements callbridge.Queries. It returns ENOTFOUND when the
-// connection is not in the account.
+// connection is not in the account. A call that exists already costs one
+// statement (the locking SELECT); a new one three (that SELECT, the
+// connection check and the INSERT … RETURNING).
 func (q *queries) LockCall(ctx context.Context, accountID, connectionID int64, providerCallID string) (*callbridge.Call, error) {
 	if providerCallID == "" || len(providerCallID) > MaxEventKey {
 		return nil, invalid("Provider call id must be 1 to %d bytes.", MaxEventKey)
+	}
+	// A row with this account and connection proves the connection is the
+	// account's: calls are only created after the check below.
+	c, err := q.selectCallForUpdate(ctx, accountID, connectionID, providerCallID)
+	if !errors.Is(err, ErrNoRows) {
+		return c, dbError(err, "Call")
 	}
 	if err := q.connectionInAccount(ctx, accountID, connectionID); err != nil {
 		return nil, err
 	}
 	// Concurrent inserts of the same call wait for each other on the unique
-	// index; the losers do nothing and then lock the winner's row.
-	if _, err := q.tx.Exec(ctx, `
+	// index; the losers do nothing (no row returned) and then lock the
+	// winner's row. The winner's new row is locked by its insert.
+	c, err = scanCall(q.tx.QueryRow(ctx, `
 		INSERT INTO calls (uid, account_id, connection_id, provider_call_id, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $5)
-		ON CONFLICT (connection_id, provider_call_id) DO NOTHING`,
-		newUID(), accountID, connectionID, providerCallID, q.now.UnixMicro()); err != nil {
-		return nil, dbError(err, "Call")
+		ON CONFLICT (connection_id, provider_call_id) DO NOTHING
+		RETURNING `+callColumns,
+		newUID(), accountID, connectionID, providerCallID, q.now.UnixMicro()))
+	if errors.Is(err, ErrNoRows) {
+		c, err = q.selectCallForUpdate(ctx, accountID, connectionID, providerCallID)
 	}
-	c, err := scanCall(q.tx.QueryRow(ctx, `
+	return c, dbError(err, "Call")
+}
+
+// selectCallForUpdate reads and locks the call (connectionID,
+// providerCallID) of accountID; the error wraps ErrNoRows when there is none.
+// On PostgreSQL each statement of a READ COMMITTED transaction takes a new
+// snapshot, so after LockCall's INSERT this sees a row a concurrent
+// transaction committed meanwhile.
+func (q *queries) selectCallForUpdate(ctx context.Context, accountID, connectionID int64, providerCallID string) (*callbridge.Call, error) {
+	return scanCall(q.tx.QueryRow(ctx, `
 		SELECT `+callColumns+` FROM calls
 		WHERE connection_id = $1 AND provider_call_id = $2 AND account_id = $3`+q.forUpdate(),
 		connectionID, providerCallID, accountID))
-	return c, dbError(err, "Call")
 }
 
 // LockCallByID implements callbridge.Queries.

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"errors"
+	"strconv"
+	"strings"
 
 	"callbridge"
 )
@@ -26,6 +28,10 @@ const eventColumns = `e.id, e.account_id, e.connection_id, e.event_type, e.event
 // empty or longer than MaxEventKey. When ev.ReceivedAt is zero it is set to the
 // transaction's time. ev.CallID is not stored: an event belongs to the call
 // with its (ConnectionID, ProviderCallID), whichever is inserted first.
+//
+// A new event costs one statement: the connection check is part of the
+// INSERT. Only when nothing was inserted (a duplicate, or a connection of
+// another account) does a second statement tell the two apart.
 func (q *queries) InsertEvent(ctx context.Context, ev *callbridge.CallEvent) (bool, error) {
 	switch {
 	case ev.Key == "" || len(ev.Key) > MaxEventKey:
@@ -34,9 +40,6 @@ func (q *queries) InsertEvent(ctx context.Context, ev *callbridge.CallEvent) (bo
 		return false, invalid("Provider call id must be 1 to %d bytes.", MaxEventKey)
 	case ev.Type == "":
 		return false, invalid("Event type is required.")
-	}
-	if err := q.connectionInAccount(ctx, ev.AccountID, ev.ConnectionID); err != nil {
-		return false, err
 	}
 	if ev.ReceivedAt.IsZero() {
 		ev.ReceivedAt = q.now
@@ -53,28 +56,64 @@ func (q *queries) InsertEvent(ctx context.Context, ev *callbridge.CallEvent) (bo
 		payload = []byte{}
 	}
 	summary, transcript := clip(ev.AISummary, callbridge.MaxAISummary), clip(ev.Transcript, callbridge.MaxTranscript)
+	stmt := insertEventSQLite
+	if q.db.backend.Dialect() == DialectPostgres {
+		stmt = insertEventPostgres
+	}
 	var id int64
-	err = q.tx.QueryRow(ctx, `
-		INSERT INTO events (account_id, connection_id, event_type, event_key, provider_call_id,
-			leg_id, child, status, direction, customer_number, line_number, agent, duration,
-			recording_id, recording_url, recording_duration, result, occurred_at, seq, received_at, payload,
-			ai_summary, transcript)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
-		ON CONFLICT (connection_id, event_key) DO NOTHING
-		RETURNING id`,
+	err = q.tx.QueryRow(ctx, stmt,
 		ev.AccountID, ev.ConnectionID, string(ev.Type), ev.Key, ev.ProviderCallID,
 		ev.LegID, ev.Child, string(ev.Status), string(ev.Direction), ev.CustomerNumber, ev.LineNumber, ev.Agent, ev.Duration,
 		ev.RecordingID, ev.RecordingURL, ev.RecordingDuration, result, usec(ev.OccurredAt), ev.Sequence, usec(ev.ReceivedAt), payload,
 		summary, transcript,
 	).Scan(&id)
 	if errors.Is(err, ErrNoRows) {
-		return false, nil // a duplicate: ON CONFLICT DO NOTHING returned no row
+		// A duplicate (ON CONFLICT DO NOTHING returned no row), unless the
+		// connection is not the account's (the SELECT had no row).
+		if err := q.connectionInAccount(ctx, ev.AccountID, ev.ConnectionID); err != nil {
+			return false, err
+		}
+		return false, nil
 	} else if err != nil {
 		return false, dbError(err, "Event")
 	}
 	ev.ID = id
 	return true, nil
 }
+
+// insertEventSQL is InsertEvent's statement: the event's values, selected
+// only when the connection ($2) belongs to the account ($1). PostgreSQL
+// cannot infer the parameters' types from an INSERT … SELECT, hence the
+// casts; SQLite converts by the columns' affinity.
+func insertEventSQL(casts [23]string) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO events (account_id, connection_id, event_type, event_key, provider_call_id,
+			leg_id, child, status, direction, customer_number, line_number, agent, duration,
+			recording_id, recording_url, recording_duration, result, occurred_at, seq, received_at, payload,
+			ai_summary, transcript)
+		SELECT `)
+	for i, c := range casts {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("$" + strconv.Itoa(i+1) + c)
+	}
+	b.WriteString(`
+		WHERE EXISTS (SELECT 1 FROM connections WHERE id = $2 AND account_id = $1)
+		ON CONFLICT (connection_id, event_key) DO NOTHING
+		RETURNING id`)
+	return b.String()
+}
+
+var (
+	insertEventSQLite   = insertEventSQL([23]string{})
+	insertEventPostgres = insertEventSQL([23]string{
+		"::bigint", "::bigint", "::text", "::text", "::text",
+		"::text", "::boolean", "::text", "::text", "::text", "::text", "::text", "::bigint",
+		"::text", "::text", "::bigint", "::text", "::bigint", "::bigint", "::bigint", "::bytea",
+		"::text", "::text",
+	})
+)
 
 func scanEvent(r interface{ Scan(...any) error }) (callbridge.CallEvent, error) {
 	var e callbridge.CallEvent

@@ -3,11 +3,13 @@ package store
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"sync"
 	"time"
 
@@ -21,19 +23,24 @@ import (
 // EnqueueSync implements callbridge.Queries. The job is unique by its args
 // while available, pending, scheduled, retryable or running; a completed job
 // does not block a new one.
+//
+// Most calls get many inputs while their job waits (the hold), so EnqueueSync
+// first looks for that job with one indexed SELECT on River's unique key, and
+// only when there is none asks River to insert one (River's unique insert,
+// which costs several times more). The look-up sees committed jobs and the
+// transaction's own; a job another transaction is inserting is still caught
+// by River's unique index, which makes the insert wait and then skip. When the look-up finds
+// nothing because River computes its keys differently from syncUniqueKey
+// (a River upgrade), every call simply takes the slower insert.
 func (q *queries) EnqueueSync(ctx context.Context, accountID, callID int64, at time.Time) error {
-	opts := &river.InsertOpts{
-		UniqueOpts: river.UniqueOpts{
-			ByArgs: true,
-			ByState: []rivertype.JobState{
-				rivertype.JobStateAvailable,
-				rivertype.JobStatePending,
-				rivertype.JobStateRunning,
-				rivertype.JobStateScheduled,
-				rivertype.JobStateRetryable,
-			},
-		},
+	pending, err := q.syncPending(ctx, accountID, callID)
+	if err != nil {
+		return fmt.Errorf("enqueue sync of call %d: %w", callID, err)
 	}
+	if pending {
+		return nil // River would skip the insert as a duplicate
+	}
+	opts := &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: syncUniqueStates}}
 	if !at.IsZero() {
 		opts.ScheduledAt = at
 	}
@@ -42,6 +49,76 @@ func (q *queries) EnqueueSync(ctx context.Context, accountID, callID int64, at t
 	}
 	return nil
 }
+
+// syncUniqueStates are the states in which a sync job blocks another for the
+// same call.
+var syncUniqueStates = []rivertype.JobState{
+	rivertype.JobStateAvailable,
+	rivertype.JobStatePending,
+	rivertype.JobStateRunning,
+	rivertype.JobStateScheduled,
+	rivertype.JobStateRetryable,
+}
+
+// syncUniqueKey is River's unique_key of SyncCallArgs{accountID, callID}
+// inserted with UniqueOpts{ByArgs: true}: SHA-256 of the kind and the args
+// as JSON with sorted keys (River's dbunique.UniqueKey, v0.47). A test
+// checks it against the keys River stores.
+func syncUniqueKey(accountID, callID int64) []byte {
+	b := make([]byte, 0, 80)
+	b = append(b, `&kind=sync_call&args={"account_id":`...)
+	b = strconv.AppendInt(b, accountID, 10)
+	b = append(b, `,"call_id":`...)
+	b = strconv.AppendInt(b, callID, 10)
+	b = append(b, '}')
+	sum := sha256.Sum256(b)
+	return sum[:]
+}
+
+// syncPending reports whether a sync job of the call is committed in one of
+// syncUniqueStates. The WHERE clauses repeat the predicate of River's partial
+// unique index (river_job_unique_idx) so that both databases look the key up
+// in that index.
+func (q *queries) syncPending(ctx context.Context, accountID, callID int64) (bool, error) {
+	stmt := syncPendingSQLite
+	if q.db.backend.Dialect() == DialectPostgres {
+		stmt = syncPendingPostgres
+	}
+	var one int
+	err := q.tx.QueryRow(ctx, stmt, syncUniqueKey(accountID, callID)).Scan(&one)
+	switch {
+	case errors.Is(err, ErrNoRows):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return true, nil
+}
+
+const (
+	syncPendingSQLite = `SELECT 1 FROM river_job
+		WHERE unique_key = $1
+			AND unique_key IS NOT NULL
+			AND unique_states IS NOT NULL
+			AND CASE state
+				WHEN 'available' THEN unique_states & (1 << 0)
+				WHEN 'cancelled' THEN unique_states & (1 << 1)
+				WHEN 'completed' THEN unique_states & (1 << 2)
+				WHEN 'discarded' THEN unique_states & (1 << 3)
+				WHEN 'pending'   THEN unique_states & (1 << 4)
+				WHEN 'retryable' THEN unique_states & (1 << 5)
+				WHEN 'running'   THEN unique_states & (1 << 6)
+				WHEN 'scheduled' THEN unique_states & (1 << 7)
+				ELSE 0
+			END >= 1
+			AND state IN ('available', 'pending', 'running', 'scheduled', 'retryable')`
+	syncPendingPostgres = `SELECT 1 FROM river_job
+		WHERE unique_key = $1
+			AND unique_key IS NOT NULL
+			AND unique_states IS NOT NULL
+			AND river_job_state_in_bitmask(unique_states, state)
+			AND state IN ('available', 'pending', 'running', 'scheduled', 'retryable')`
+)
 
 // CompleteJob implements callbridge.Queries. Completing a job that is already
 // completed succeeds and changes nothing. It returns ENOTFOUND when the job

@@ -5,8 +5,10 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
 	"context"
+	"encoding/gob"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -16,8 +18,11 @@ import (
 	"maps"
 	"math"
 	"math/rand/v2"
+	"net"
+	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
@@ -45,8 +50,11 @@ import (
 // throughput and acknowledgement latency (signed Twilio webhooks over HTTP
 // through the production handler, Ingester and store), hang-up → Kommo
 // latency, Kommo requests per logged call, 429s and 403s. It runs the Kommo
-// emulator, callbridge and the Twilio simulator in this process, so the load
-// generator shares the CPU with the server; see docs/benchmarks.md.
+// emulator, callbridge and the Twilio simulator in this process; the load
+// generator, which sends webhooks signed and serialised beforehand, runs in a
+// child process of its own (--sender process, the default) so that its CPU
+// is measured apart, or in this process (--sender inline). See
+// docs/benchmarks.md.
 type BenchCommand struct {
 	Out io.Writer // the report; default os.Stdout
 	// Progress receives progress lines; default Out, or os.Stderr with --json.
@@ -76,6 +84,10 @@ type benchOptions struct {
 	Keep          bool
 	Verbose       bool
 	CPUProfile    string
+	Sender        string
+	SenderChild   bool
+	MaxBatch      int
+	Committers    int
 }
 
 func (o *benchOptions) flags(fs *flag.FlagSet) {
@@ -99,7 +111,11 @@ func (o *benchOptions) flags(fs *flag.FlagSet) {
 	fs.BoolVar(&o.JSON, "json", false, "print the report as JSON")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the SQLite directory or PostgreSQL schema afterwards")
 	fs.BoolVar(&o.Verbose, "v", false, "log callbridge's warnings")
-	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the webhook flood (server and sender together) to this file")
+	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the webhook flood (callbridge's process) to this file")
+	fs.IntVar(&o.MaxBatch, "max-batch", 0, "webhooks committed in one transaction at most (pipeline.Ingester.MaxBatch; 0 = its default, 1 = no group commit)")
+	fs.IntVar(&o.Committers, "committers", 0, "transactions of webhooks committed at once (pipeline.Ingester.Committers; 0 = its default)")
+	fs.StringVar(&o.Sender, "sender", "process", "where the load generator runs: \"process\" (a child process, so that its CPU is measured apart) or \"inline\" (in this process)")
+	fs.BoolVar(&o.SenderChild, "sender-child", false, "internal: act as the load generator of a parent `callbridge bench` (reads the job on stdin)")
 }
 
 func (o *benchOptions) check() error {
@@ -118,6 +134,10 @@ func (o *benchOptions) check() error {
 		return errors.New("--duplicates and --recordings are chances between 0 and 1")
 	case o.Hold < 0:
 		return errors.New("--hold must not be negative")
+	case o.MaxBatch < 0 || o.Committers < 0:
+		return errors.New("--max-batch and --committers must not be negative")
+	case o.Sender != "process" && o.Sender != "inline":
+		return errors.New(`--sender must be "process" or "inline"`)
 	}
 	return nil
 }
@@ -132,6 +152,9 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 	o.flags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if o.SenderChild {
+		return runSenderChild(ctx, os.Stdin, os.Stdout)
 	}
 	if err := o.check(); err != nil {
 		return err
@@ -187,7 +210,12 @@ type benchSummary struct {
 	KommoRPS      float64 `json:"kommo_rps"`
 	Workers       int     `json:"workers"`
 	Seed          uint64  `json:"seed"`
-	Routing       bool    `json:"routing"` // users mapped to extensions: routing answers look callers up in Kommo
+	Routing       bool    `json:"routing"`              // users mapped to extensions: routing answers look callers up in Kommo
+	MaxBatch      int     `json:"max_batch,omitempty"`  // --max-batch (0: the Ingester's default)
+	Committers    int     `json:"committers,omitempty"` // --committers (0: the Ingester's default)
+	// Sender is where the load generator ran: "process" (a child process)
+	// or "inline" (callbridge's process).
+	Sender string `json:"sender"`
 }
 
 // ingestResult is the webhook flood as the sender saw it.
@@ -204,12 +232,33 @@ type ingestResult struct {
 	// up in Kommo (bounded by pipeline.DefaultRouteTimeout).
 	ByKind   map[string]latency `json:"ack_latency_by_kind"`
 	FirstErr string             `json:"first_error,omitempty"`
-	// CPUPerEvent is this process's CPU time (server, sender and emulator
-	// together) per webhook during the flood, in milliseconds; OtherCores is
-	// how many cores other processes (other work on the machine, and the
+	// CPUPerEvent is the CPU time of callbridge's process (the server, the
+	// emulator, and with --sender inline the load generator too) per
+	// webhook during the flood, in milliseconds; SenderCPUPerEvent is the
+	// load generator's own process's (--sender process). OtherCores is how
+	// many cores all other processes (other work on the machine, and the
 	// PostgreSQL server) kept busy meanwhile, on average. Linux only.
-	CPUPerEvent float64 `json:"cpu_ms_per_event,omitempty"`
-	OtherCores  float64 `json:"other_processes_cores,omitempty"`
+	CPUPerEvent       float64 `json:"cpu_ms_per_event,omitempty"`
+	SenderCPUPerEvent float64 `json:"sender_cpu_ms_per_event,omitempty"`
+	// PostgresCPUPerEvent is the CPU time of the processes named
+	// "postgres" on this machine per webhook (a local PostgreSQL server's;
+	// with SQLite, other engineers' test databases'). OtherCores leaves it
+	// out.
+	PostgresCPUPerEvent float64 `json:"postgres_cpu_ms_per_event,omitempty"`
+	// BackendCPUPerEvent is, with --db, the part of it spent by the
+	// backends serving callbridge's own connections (found by
+	// application_name), without the server's shared processes (WAL writer,
+	// checkpointer) and without other clients.
+	BackendCPUPerEvent float64 `json:"postgres_backends_cpu_ms_per_event,omitempty"`
+	OtherCores         float64 `json:"other_processes_cores,omitempty"`
+	// WebhooksPerTx is how many webhooks the Ingester committed per
+	// transaction (group commit); EventReads is the share of re-folds that
+	// read the call's events back from the database (fold cache misses).
+	WebhooksPerTx float64 `json:"webhooks_per_transaction,omitempty"`
+	EventReads    float64 `json:"refolds_reading_events,omitempty"`
+	// Committers is how many transactions of webhooks the Ingester allowed
+	// at once by the end of the flood (its choice, or --committers).
+	Committers int `json:"committers,omitempty"`
 }
 
 // kommoResult is what reached the Kommo emulator.
@@ -285,6 +334,7 @@ func runBench(ctx context.Context, o benchOptions, progress io.Writer) (*benchRe
 		return nil, err
 	}
 	db := ""
+	var backends func(context.Context) []int
 	if o.DB != "" {
 		pg, err := benchSchema(ctx, o.DB)
 		if err != nil {
@@ -293,7 +343,7 @@ func runBench(ctx context.Context, o benchOptions, progress io.Writer) (*benchRe
 		if !o.Keep {
 			defer pg.drop()
 		}
-		db, rep.Database = pg.url, pg.describe
+		db, rep.Database, backends = pg.url, pg.describe, pg.backends
 	} else {
 		file := filepath.Join(dir, "callbridge.db")
 		if _, err := os.Stat(file); err == nil {
@@ -314,6 +364,8 @@ func runBench(ctx context.Context, o benchOptions, progress io.Writer) (*benchRe
 		return nil, err
 	}
 	defer cl.Close(context.Background())
+	// Before any webhook: the committers read these unlocked.
+	cl.Main.Ingester.MaxBatch, cl.Main.Ingester.Committers = o.MaxBatch, o.Committers
 	if o.Routing {
 		if err := mapExtensions(ctx, cl); err != nil {
 			return nil, err
@@ -325,7 +377,8 @@ func runBench(ctx context.Context, o benchOptions, progress io.Writer) (*benchRe
 	seq := interleave(plans, window)
 	rep.Options = benchSummary{Calls: len(plans), Webhooks: len(seq), EventsPerCall: float64(len(seq)) / float64(len(plans)),
 		Duplicates: countDuplicates(plans), Concurrency: o.Concurrency, Window: window, Rate: o.Rate,
-		HoldMS: float64(o.Hold) / 1e6, KommoRPS: o.KommoRPS, Workers: o.Workers, Seed: o.Seed, Routing: o.Routing}
+		HoldMS: float64(o.Hold) / 1e6, KommoRPS: o.KommoRPS, Workers: o.Workers, Seed: o.Seed, Routing: o.Routing,
+		Sender: o.Sender, MaxBatch: o.MaxBatch, Committers: o.Committers}
 
 	poller := &notePoller{emu: cl.Emu, account: cl.KommoAccountID, seen: map[string]time.Time{}}
 	pollCtx, stopPoll := context.WithCancel(ctx)
@@ -337,24 +390,55 @@ func runBench(ctx context.Context, o benchOptions, progress io.Writer) (*benchRe
 	if o.Rate > 0 {
 		how = fmt.Sprintf("at %.0f webhooks/s", o.Rate)
 	}
-	fmt.Fprintf(progress, "Sending %d signed webhooks of %d calls, %d at a time, %s…\n", len(seq), len(plans), o.Concurrency, how)
+	fmt.Fprintf(progress, "Sending %d signed webhooks of %d calls, %d at a time, %s, from %s…\n",
+		len(seq), len(plans), o.Concurrency, how, map[string]string{"process": "a process of their own", "inline": "this process"}[o.Sender])
+	// Every request is signed and serialised before the clock starts.
+	job, err := newSenderJob(seq, o.Concurrency, o.Rate)
+	if err != nil {
+		return nil, err
+	}
 	stopProfile, err := startProfile(o.CPUProfile)
 	if err != nil {
 		return nil, err
 	}
-	cpu0 := readCPU()
-	start := time.Now()
-	results := flood(ctx, cl, seq, o.Concurrency, o.Rate)
-	end := time.Now()
-	cpu1 := readCPU()
+	stats0 := cl.Main.Ingester.Stats()
+	var pg0 map[int]uint64
+	if backends != nil {
+		pg0 = pidTicks(backends(ctx))
+	}
+	var fr *floodResult
+	if o.Sender == "process" {
+		fr, err = floodFromProcess(ctx, job)
+	} else {
+		fr = floodInline(ctx, job)
+	}
 	stopProfile()
+	if err != nil {
+		return nil, err
+	}
+	var pgBackends float64 // seconds
+	if backends != nil {
+		for pid, t := range pidTicks(backends(ctx)) {
+			pgBackends += float64(t-min(pg0[pid], t)) / clockTicks
+		}
+	}
+	results, start, end := fr.results, fr.start, fr.end
 	rep.Ingest = ingestSummary(results, start, end)
+	if st := cl.Main.Ingester.Stats(); st.Transactions > stats0.Transactions {
+		rep.Ingest.WebhooksPerTx = math.Round(float64(st.Webhooks-stats0.Webhooks)/float64(st.Transactions-stats0.Transactions)*100) / 100
+		rep.Ingest.EventReads = math.Round(float64(st.EventReads-stats0.EventReads)/float64(max(st.Refolds-stats0.Refolds, 1))*1000) / 1000
+		rep.Ingest.Committers = st.Committers
+	}
 	rep.Ingest.ByKind = latencyByKind(seq, results)
-	if cpu0.ok && cpu1.ok && len(seq) > 0 {
-		self := float64(cpu1.self-cpu0.self) / clockTicks // seconds
-		others := (float64(cpu1.busy) - float64(cpu0.busy) - float64(cpu1.self-cpu0.self)) / clockTicks
+	if fr.cpu0.ok && fr.cpu1.ok && len(seq) > 0 {
+		self := float64(fr.cpu1.self-fr.cpu0.self) / clockTicks // seconds
+		pg := float64(fr.cpu1.postgres-fr.cpu0.postgres) / clockTicks
+		others := (float64(fr.cpu1.busy)-float64(fr.cpu0.busy))/clockTicks - self - fr.senderCPU.Seconds() - pg
 		rep.Ingest.CPUPerEvent = math.Round(self/float64(len(seq))*1e5) / 100
-		rep.Ingest.OtherCores = math.Round(max(others, 0)/end.Sub(start).Seconds()*100) / 100
+		rep.Ingest.SenderCPUPerEvent = math.Round(fr.senderCPU.Seconds()/float64(len(seq))*1e5) / 100
+		rep.Ingest.PostgresCPUPerEvent = math.Round(pg/float64(len(seq))*1e5) / 100
+		rep.Ingest.BackendCPUPerEvent = math.Round(pgBackends/float64(len(seq))*1e5) / 100
+		rep.Ingest.OtherCores = math.Round(max(others, 0)/fr.cpuEnd.Sub(fr.cpuStart).Seconds()*100) / 100
 	}
 	if rep.Ingest.Refused > 0 {
 		rep.Problems = append(rep.Problems, fmt.Sprintf("%d webhooks refused; first: %s", rep.Ingest.Refused, rep.Ingest.FirstErr))
@@ -548,70 +632,164 @@ type sendResult struct {
 	err     error
 }
 
-// flood delivers seq over HTTP. With rate 0, concurrency senders send the
-// next webhook as soon as they have the previous answer (closed loop);
-// otherwise webhook i is due at i/rate seconds and its latency counts from
-// then, including any wait for a free sender (open loop: a slow server cannot
-// slow the offered load down and hide its own latency).
-func flood(ctx context.Context, cl *cluster, seq []benchEvent, concurrency int, rate float64) []sendResult {
-	results := make([]sendResult, len(seq))
-	send := func(i int, due time.Time) {
+// The load generator. It plays Twilio's side the way a load generator such
+// as wrk does, so that it takes little of the CPU that callbridge needs:
+// every webhook is signed and written out as HTTP/1.1 bytes before the clock
+// starts; each sender owns one keep-alive connection, dialled beforehand,
+// writes a request and reads the answer with http.ReadResponse. With
+// --sender process it runs in a child process (`callbridge bench
+// --sender-child`), which measures its own CPU time.
+
+// senderJob is what the load generator sends: raw HTTP/1.1 requests to
+// Addr, Concurrency at a time; at Rate per second (open loop), or each as
+// soon as a sender is free (Rate 0, closed loop).
+type senderJob struct {
+	Addr        string
+	Requests    [][]byte
+	Concurrency int
+	Rate        float64
+}
+
+// newSenderJob serialises the webhooks of seq. They must all go to one
+// host.
+func newSenderJob(seq []benchEvent, concurrency int, rate float64) (*senderJob, error) {
+	job := &senderJob{Requests: make([][]byte, len(seq)), Concurrency: concurrency, Rate: rate}
+	for i, e := range seq {
+		addr, raw, err := rawRequest(e.req)
+		if err != nil {
+			return nil, err
+		}
+		if job.Addr != "" && addr != job.Addr {
+			return nil, fmt.Errorf("webhooks for %s and %s: one host at a time", job.Addr, addr)
+		}
+		job.Addr, job.Requests[i] = addr, raw
+	}
+	return job, nil
+}
+
+// rawRequest returns r as an HTTP/1.1 request on the wire, and the host it
+// goes to.
+func rawRequest(r *twilio.Request) (string, []byte, error) {
+	u, err := url.Parse(r.URL)
+	if err != nil || u.Scheme != "http" || u.Host == "" {
+		return "", nil, fmt.Errorf("webhook URL %q: want http://host/…", r.URL)
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "POST %s HTTP/1.1\r\nHost: %s\r\n", u.RequestURI(), u.Host)
+	h := r.Header.Clone()
+	h.Set("Content-Length", strconv.Itoa(len(r.Body)))
+	if err := h.Write(&b); err != nil {
+		return "", nil, err
+	}
+	b.WriteString("\r\n")
+	b.Write(r.Body)
+	return u.Host, b.Bytes(), nil
+}
+
+// rawConn is one keep-alive connection of the load generator.
+type rawConn struct {
+	addr string
+	c    net.Conn
+	br   *bufio.Reader
+}
+
+func (c *rawConn) dial() error {
+	conn, err := net.DialTimeout("tcp", c.addr, 10*time.Second)
+	if err != nil {
+		return err
+	}
+	c.c, c.br = conn, bufio.NewReaderSize(conn, 4096)
+	return nil
+}
+
+func (c *rawConn) close() {
+	if c.c != nil {
+		c.c.Close()
+		c.c = nil
+	}
+}
+
+// roundTrip writes one request and reads its answer. After a failure the
+// connection is closed; the next request dials again.
+func (c *rawConn) roundTrip(req []byte) (int, error) {
+	if c.c == nil {
+		if err := c.dial(); err != nil {
+			return 0, err
+		}
+	}
+	_ = c.c.SetDeadline(time.Now().Add(60 * time.Second))
+	if _, err := c.c.Write(req); err != nil {
+		c.close()
+		return 0, err
+	}
+	resp, err := http.ReadResponse(c.br, nil)
+	if err != nil {
+		c.close()
+		return 0, err
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.Close {
+		c.close()
+	}
+	return resp.StatusCode, err
+}
+
+// sendAll delivers job's requests. With Rate 0, Concurrency senders send the
+// next request as soon as they have the previous answer (closed loop);
+// otherwise request i is due at i/Rate seconds and its latency counts from
+// then, including any wait for a free sender (open loop: a slow server
+// cannot slow the offered load down and hide its own latency). conns are
+// the senders' connections, dialled beforehand.
+func sendAll(ctx context.Context, job *senderJob, conns []*rawConn) []sendResult {
+	results := make([]sendResult, len(job.Requests))
+	send := func(c *rawConn, i int, due time.Time) {
 		start := time.Now()
 		if !due.IsZero() {
 			start = due
 		}
 		r := &results[i]
 		r.start = start
-		resp, err := cl.Sim.Send(ctx, seq[i].req)
-		if err != nil {
-			r.err, r.latency = err, time.Since(start)
-			return
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		r.latency, r.status = time.Since(start), resp.StatusCode
-		if resp.StatusCode/100 != 2 {
-			r.err = fmt.Errorf("webhook %s %s: %s", seq[i].req.CallSID, seq[i].req.Status, resp.Status)
+		r.status, r.err = c.roundTrip(job.Requests[i])
+		r.latency = time.Since(start)
+		if r.err == nil && r.status/100 != 2 {
+			r.err = fmt.Errorf("webhook %d: HTTP %d", i, r.status)
 		}
 	}
 	var wg sync.WaitGroup
-	if rate <= 0 {
+	if job.Rate <= 0 {
 		var next atomic.Int64
-		for w := 0; w < concurrency; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+		for _, c := range conns {
+			wg.Go(func() {
 				for ctx.Err() == nil {
 					i := int(next.Add(1) - 1)
-					if i >= len(seq) {
+					if i >= len(job.Requests) {
 						return
 					}
-					send(i, time.Time{})
+					send(c, i, time.Time{})
 				}
-			}()
+			})
 		}
 		wg.Wait()
 		return results
 	}
-	type job struct {
+	type item struct {
 		i   int
 		due time.Time
 	}
-	jobs := make(chan job, len(seq))
-	for w := 0; w < concurrency; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range jobs {
+	items := make(chan item, len(job.Requests))
+	for _, c := range conns {
+		wg.Go(func() {
+			for it := range items {
 				if ctx.Err() == nil {
-					send(j.i, j.due)
+					send(c, it.i, it.due)
 				}
 			}
-		}()
+		})
 	}
 	t0 := time.Now()
-	interval := time.Duration(float64(time.Second) / rate)
-	for i := range seq {
+	interval := time.Duration(float64(time.Second) / job.Rate)
+	for i := range job.Requests {
 		due := t0.Add(time.Duration(i) * interval)
 		if d := time.Until(due); d > 0 {
 			select {
@@ -622,11 +800,215 @@ func flood(ctx context.Context, cl *cluster, seq []benchEvent, concurrency int, 
 		if ctx.Err() != nil {
 			break
 		}
-		jobs <- job{i, due}
+		items <- item{i, due}
 	}
-	close(jobs)
+	close(items)
 	wg.Wait()
 	return results
+}
+
+// dialAll opens the senders' connections.
+func dialAll(job *senderJob) ([]*rawConn, error) {
+	conns := make([]*rawConn, max(job.Concurrency, 1))
+	for i := range conns {
+		conns[i] = &rawConn{addr: job.Addr}
+		if err := conns[i].dial(); err != nil {
+			for _, c := range conns[:i] {
+				c.close()
+			}
+			return nil, err
+		}
+	}
+	return conns, nil
+}
+
+// floodResult is a flood as the load generator saw it, and the CPU samples
+// around it.
+type floodResult struct {
+	results    []sendResult
+	start, end time.Time // the flood, as the load generator timed it
+	// cpu0 and cpu1 are this process's and the machine's CPU at cpuStart
+	// and cpuEnd; senderCPU is the load generator's process's CPU time
+	// meanwhile (0 inline).
+	cpu0, cpu1       cpuSample
+	cpuStart, cpuEnd time.Time
+	senderCPU        time.Duration
+}
+
+// floodInline runs the load generator in this process.
+func floodInline(ctx context.Context, job *senderJob) *floodResult {
+	fr := &floodResult{}
+	conns, err := dialAll(job)
+	if err != nil {
+		fr.results = make([]sendResult, len(job.Requests))
+		for i := range fr.results {
+			fr.results[i] = sendResult{start: time.Now(), err: err}
+		}
+		return fr
+	}
+	defer func() {
+		for _, c := range conns {
+			c.close()
+		}
+	}()
+	fr.cpu0, fr.cpuStart = readCPU(), time.Now()
+	fr.start = time.Now()
+	fr.results = sendAll(ctx, job, conns)
+	fr.end = time.Now()
+	fr.cpu1, fr.cpuEnd = readCPU(), time.Now()
+	return fr
+}
+
+// flood sends seq to the cluster from this process: the Go benchmarks' load
+// generator.
+func flood(ctx context.Context, cl *cluster, seq []benchEvent, concurrency int, rate float64) []sendResult {
+	_ = cl // the requests carry callbridge's address
+	job, err := newSenderJob(seq, concurrency, rate)
+	if err != nil {
+		results := make([]sendResult, len(seq))
+		for i := range results {
+			results[i] = sendResult{start: time.Now(), err: err}
+		}
+		return results
+	}
+	return floodInline(ctx, job).results
+}
+
+// senderChildEnv marks the load generator's process, so that a test binary
+// (whose flags are not callbridge's) knows to act as one.
+const senderChildEnv = "CALLBRIDGE_BENCH_SENDER_CHILD"
+
+// senderWire is one sendResult as the load generator's process reports it.
+type senderWire struct {
+	Start   int64 // unix nanoseconds
+	Latency time.Duration
+	Status  int
+	Err     string
+}
+
+// senderReport is what the load generator's process writes back.
+type senderReport struct {
+	Results    []senderWire
+	Start, End int64         // unix nanoseconds
+	CPU        time.Duration // its own CPU time during the flood
+	Err        string
+}
+
+// floodFromProcess runs the load generator as a child process: this binary
+// with `bench --sender-child`. The child reads the job, dials, says "ready";
+// this process takes its CPU sample and says "go"; the child floods and
+// writes its report.
+func floodFromProcess(ctx context.Context, job *senderJob) (*floodResult, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("load generator: %w", err)
+	}
+	cmd := exec.CommandContext(ctx, exe, "bench", "--sender-child")
+	cmd.Env = append(os.Environ(), senderChildEnv+"=1")
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("load generator: %w", err)
+	}
+	fail := func(err error) (*floodResult, error) {
+		stdin.Close()
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		return nil, fmt.Errorf("load generator: %w", err)
+	}
+	if err := gob.NewEncoder(stdin).Encode(job); err != nil {
+		return fail(err)
+	}
+	out := bufio.NewReader(stdout)
+	line, err := out.ReadString('\n')
+	if err != nil || line != "ready\n" {
+		return fail(fmt.Errorf("did not get ready: %q %v", line, err))
+	}
+	fr := &floodResult{}
+	fr.cpu0, fr.cpuStart = readCPU(), time.Now()
+	if _, err := io.WriteString(stdin, "go\n"); err != nil {
+		return fail(err)
+	}
+	var rep senderReport
+	err = gob.NewDecoder(out).Decode(&rep)
+	fr.cpu1, fr.cpuEnd = readCPU(), time.Now()
+	if err != nil {
+		return fail(err)
+	}
+	stdin.Close()
+	if err := cmd.Wait(); err != nil {
+		return nil, fmt.Errorf("load generator: %w", err)
+	}
+	if rep.Err != "" {
+		return nil, fmt.Errorf("load generator: %s", rep.Err)
+	}
+	fr.start, fr.end, fr.senderCPU = time.Unix(0, rep.Start), time.Unix(0, rep.End), rep.CPU
+	fr.results = make([]sendResult, len(rep.Results))
+	for i, w := range rep.Results {
+		r := sendResult{latency: w.Latency, status: w.Status}
+		if w.Start != 0 {
+			r.start = time.Unix(0, w.Start)
+		}
+		if w.Err != "" {
+			r.err = errors.New(w.Err)
+		}
+		fr.results[i] = r
+	}
+	return fr, nil
+}
+
+// runSenderChild is the load generator's process: it reads a senderJob
+// (gob) from in, dials, writes "ready", waits for "go", floods, and writes a
+// senderReport (gob) to out.
+func runSenderChild(ctx context.Context, in io.Reader, out io.Writer) error {
+	br := bufio.NewReader(in)
+	var job senderJob
+	if err := gob.NewDecoder(br).Decode(&job); err != nil {
+		return fmt.Errorf("sender: read job: %w", err)
+	}
+	report := func(rep *senderReport) error { return gob.NewEncoder(out).Encode(rep) }
+	conns, err := dialAll(&job)
+	if err != nil {
+		return report(&senderReport{Err: err.Error()})
+	}
+	defer func() {
+		for _, c := range conns {
+			c.close()
+		}
+	}()
+	if _, err := io.WriteString(out, "ready\n"); err != nil {
+		return err
+	}
+	if line, err := br.ReadString('\n'); err != nil || line != "go\n" {
+		return fmt.Errorf("sender: no go: %q %v", line, err)
+	}
+	cpu0 := readCPU()
+	start := time.Now()
+	results := sendAll(ctx, &job, conns)
+	end := time.Now()
+	cpu1 := readCPU()
+	rep := &senderReport{Start: start.UnixNano(), End: end.UnixNano(), Results: make([]senderWire, len(results))}
+	if cpu0.ok && cpu1.ok {
+		rep.CPU = time.Duration(float64(cpu1.self-cpu0.self) / clockTicks * float64(time.Second))
+	}
+	for i, r := range results {
+		w := senderWire{Latency: r.latency, Status: r.status}
+		if !r.start.IsZero() {
+			w.Start = r.start.UnixNano()
+		}
+		if r.err != nil {
+			w.Err = r.err.Error()
+		}
+		rep.Results[i] = w
+	}
+	return report(rep)
 }
 
 // latencyByKind summarises the acknowledgement latency per webhook kind.
@@ -831,35 +1213,20 @@ func (p *notePoller) firstSeen(uniq string) (time.Time, bool) {
 // clockTicks is Linux's USER_HZ, the unit of /proc CPU times.
 const clockTicks = 100
 
-// cpuSample is CPU time so far, in clock ticks: this process's, and the whole
-// machine's busy time (all cores).
+// cpuSample is CPU time so far, in clock ticks: this process's, the
+// processes named "postgres" on this machine (a local PostgreSQL server's),
+// and the whole machine's busy time (all cores).
 type cpuSample struct {
-	self, busy uint64
-	ok         bool
+	self, postgres, busy uint64
+	ok                   bool
 }
 
-// readCPU reads /proc/self/stat and /proc/stat; ok is false elsewhere.
+// readCPU reads /proc/self/stat, /proc/*/stat and /proc/stat; ok is false
+// elsewhere.
 func readCPU() cpuSample {
 	var s cpuSample
-	stat, err := os.ReadFile("/proc/self/stat")
-	if err != nil {
-		return s
-	}
-	// Fields after the command name (which may hold spaces) start at state;
-	// utime and stime are the 14th and 15th fields of the whole line.
-	i := strings.LastIndexByte(string(stat), ')')
-	if i < 0 {
-		return s
-	}
-	f := strings.Fields(string(stat)[i+1:])
-	if len(f) < 13 {
-		return s
-	}
-	var ut, st uint64
-	if _, err := fmt.Sscan(f[11], &ut); err != nil {
-		return s
-	}
-	if _, err := fmt.Sscan(f[12], &st); err != nil {
+	self, ok := procTicks("/proc/self/stat")
+	if !ok {
 		return s
 	}
 	all, err := os.ReadFile("/proc/stat")
@@ -873,16 +1240,64 @@ func readCPU() cpuSample {
 	}
 	// user nice system idle iowait irq softirq steal…: busy is all but idle and iowait.
 	for j, v := range fields[1:] {
-		var n uint64
-		if _, err := fmt.Sscan(v, &n); err != nil {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
 			return s
 		}
 		if j != 3 && j != 4 && j < 8 {
 			s.busy += n
 		}
 	}
-	s.self, s.ok = ut+st, true
+	if pids, err := os.ReadDir("/proc"); err == nil {
+		for _, p := range pids {
+			if p.Name()[0] < '0' || p.Name()[0] > '9' {
+				continue
+			}
+			if comm, err := os.ReadFile("/proc/" + p.Name() + "/comm"); err == nil && strings.TrimSpace(string(comm)) == "postgres" {
+				if t, ok := procTicks("/proc/" + p.Name() + "/stat"); ok {
+					s.postgres += t
+				}
+			}
+		}
+	}
+	s.self, s.ok = self, true
 	return s
+}
+
+// pidTicks returns the CPU time of each of pids, in clock ticks.
+func pidTicks(pids []int) map[int]uint64 {
+	out := make(map[int]uint64, len(pids))
+	for _, pid := range pids {
+		if t, ok := procTicks("/proc/" + strconv.Itoa(pid) + "/stat"); ok {
+			out[pid] = t
+		}
+	}
+	return out
+}
+
+// procTicks returns the user and system CPU time of the process whose
+// /proc/PID/stat is file, in clock ticks.
+func procTicks(file string) (uint64, bool) {
+	stat, err := os.ReadFile(file)
+	if err != nil {
+		return 0, false
+	}
+	// Fields after the command name (which may hold spaces) start at state;
+	// utime and stime are the 14th and 15th fields of the whole line.
+	i := strings.LastIndexByte(string(stat), ')')
+	if i < 0 {
+		return 0, false
+	}
+	f := strings.Fields(string(stat)[i+1:])
+	if len(f) < 13 {
+		return 0, false
+	}
+	ut, err1 := strconv.ParseUint(f[11], 10, 64)
+	st, err2 := strconv.ParseUint(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return ut + st, true
 }
 
 // startProfile starts a CPU profile into file ("" = none) and returns the
@@ -907,9 +1322,12 @@ func startProfile(file string) (func(), error) {
 
 // pgBench is a fresh schema for one PostgreSQL benchmark run.
 type pgBench struct {
-	url      string // the given URL with search_path set to the schema
+	url      string // the given URL with search_path set to the schema and application_name to its name
 	describe string // server version, host, database, schema, pool size (no credentials)
 	drop     func()
+	// backends returns the process ids of the server's backends serving
+	// callbridge's connections (by application_name), or nil.
+	backends func(ctx context.Context) []int
 }
 
 // benchSchema creates a schema of its own for a run on the PostgreSQL server
@@ -939,6 +1357,7 @@ func benchSchema(ctx context.Context, rawURL string) (*pgBench, error) {
 	}
 	q := u.Query()
 	q.Set("search_path", schema)
+	q.Set("application_name", schema) // to find callbridge's backends
 	u.RawQuery = q.Encode()
 	host := cfg.ConnConfig.Host
 	if cfg.ConnConfig.Port != 0 {
@@ -948,6 +1367,23 @@ func benchSchema(ctx context.Context, rawURL string) (*pgBench, error) {
 		url: u.String(),
 		describe: fmt.Sprintf("PostgreSQL %s at %s/%s (schema %s, pool of %d connections)",
 			version, host, cfg.ConnConfig.Database, schema, cfg.MaxConns),
+		backends: func(ctx context.Context) []int {
+			c, err := pgx.ConnectConfig(ctx, cfg.ConnConfig.Copy())
+			if err != nil {
+				return nil
+			}
+			defer c.Close(context.Background())
+			rows, err := c.Query(ctx, `SELECT pid FROM pg_stat_activity WHERE application_name = $1`, schema)
+			if err != nil {
+				return nil
+			}
+			pids, _ := pgx.CollectRows(rows, pgx.RowTo[int32])
+			out := make([]int, len(pids))
+			for i, p := range pids {
+				out[i] = int(p)
+			}
+			return out
+		},
 		drop: func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
@@ -1052,9 +1488,19 @@ func (r *benchReport) print(out io.Writer) {
 	for _, kind := range slices.Sorted(maps.Keys(in.ByKind)) {
 		fmt.Fprintf(tw, "    %s\t%s\n", kind, in.ByKind[kind].ms())
 	}
+	if in.WebhooksPerTx > 0 {
+		fmt.Fprintf(tw, "  group commit\t%.1f webhooks per transaction, %d at a time; %.1f%% of re-folds read the call's events back\n",
+			in.WebhooksPerTx, in.Committers, in.EventReads*100)
+	}
 	if in.CPUPerEvent > 0 {
-		fmt.Fprintf(tw, "  CPU\t%.2f ms per webhook in this process (server + sender + emulator); other processes busy %.2f cores\n",
-			in.CPUPerEvent, in.OtherCores)
+		if o.Sender == "process" {
+			fmt.Fprintf(tw, "  CPU per webhook\t%.2f ms callbridge's process (server, River, emulator), %.2f ms the load generator's process, %.2f ms PostgreSQL's processes (%.2f ms callbridge's backends)\n",
+				in.CPUPerEvent, in.SenderCPUPerEvent, in.PostgresCPUPerEvent, in.BackendCPUPerEvent)
+		} else {
+			fmt.Fprintf(tw, "  CPU per webhook\t%.2f ms this process (server, River, emulator, load generator), %.2f ms PostgreSQL's processes (%.2f ms callbridge's backends)\n",
+				in.CPUPerEvent, in.PostgresCPUPerEvent, in.BackendCPUPerEvent)
+		}
+		fmt.Fprintf(tw, "  other processes\t%.2f cores busy on average\n", in.OtherCores)
 	}
 
 	k := r.Kommo

@@ -13,17 +13,35 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"callbridge/postgres/postgrestest"
 	"callbridge/twilio"
 )
+
+// The test binary acts as bench's load generator process when bench starts
+// it as one (--sender process).
+func init() {
+	if os.Getenv(senderChildEnv) == "1" {
+		if err := runSenderChild(context.Background(), os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "sender:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+}
 
 // runBenchJSON runs `callbridge bench --json args…` and decodes its report.
 func runBenchJSON(t *testing.T, args ...string) *benchReport {
@@ -88,7 +106,7 @@ func checkBenchReport(t *testing.T, rep *benchReport, calls int) {
 func TestBenchCommand(t *testing.T) {
 	t.Run("ClosedLoop", func(t *testing.T) {
 		t.Parallel()
-		rep := runBenchJSON(t, "--calls", "10", "--concurrency", "4", "--window", "2", "--hold", "2s", "--seed", "3")
+		rep := runBenchJSON(t, "--calls", "10", "--concurrency", "4", "--window", "2", "--hold", "2s", "--seed", "3", "--sender", "inline")
 		checkBenchReport(t, rep, 10)
 		if rep.Options.Rate != 0 || rep.Options.Duplicates == 0 {
 			t.Errorf("options: %+v", rep.Options)
@@ -123,12 +141,70 @@ func TestBenchCommandIngestOnly(t *testing.T) {
 	if in := rep.Ingest; in.Sent == 0 || in.Acked != in.Sent || in.Latency.N != in.Sent {
 		t.Errorf("ingest: %+v", in)
 	}
+	if rep.Options.Sender != "process" {
+		t.Errorf("sender %q, want the default, process", rep.Options.Sender)
+	}
+}
+
+// TestLoadGenerator checks the raw HTTP/1.1 sender against Go's server:
+// every request arrives whole (URL, headers, body), answers with and without
+// bodies are read, a connection the server closes is dialled again, and both
+// loops deliver everything once.
+func TestLoadGenerator(t *testing.T) {
+	var mu sync.Mutex
+	got := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got[r.URL.RequestURI()+" "+r.Header.Get("X-Twilio-Signature")+" "+string(body)]++
+		mu.Unlock()
+		switch r.URL.Query().Get("n") {
+		case "3":
+			w.Header().Set("Connection", "close")
+		case "5":
+			w.Header().Set("Content-Type", "text/xml")
+			io.WriteString(w, "<Response/>")
+			return
+		case "7":
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	var seq []benchEvent
+	for i := range 40 {
+		form := url.Values{"CallSid": {fmt.Sprintf("CA%d", i)}, "CallStatus": {"ringing"}}
+		h := http.Header{}
+		h.Set("Content-Type", "application/x-www-form-urlencoded")
+		h.Set("X-Twilio-Signature", fmt.Sprintf("sig%d", i))
+		seq = append(seq, benchEvent{req: &twilio.Request{URL: fmt.Sprintf("%s/webhooks/tok?n=%d", srv.URL, i%10),
+			Header: h, Form: form, Body: []byte(form.Encode())}})
+	}
+	for _, rate := range []float64{0, 400} {
+		clear(got)
+		job, err := newSenderJob(seq, 3, rate)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fr := floodInline(t.Context(), job)
+		for i, r := range fr.results {
+			wantStatus := map[bool]int{true: 503, false: 200}[i%10 == 7]
+			if r.status != wantStatus || (r.err != nil) != (wantStatus != 200) || r.start.IsZero() || r.latency <= 0 {
+				t.Errorf("rate %v, webhook %d: status %d, err %v, start %v, latency %v", rate, i, r.status, r.err, r.start, r.latency)
+			}
+			key := fmt.Sprintf("/webhooks/tok?n=%d sig%d %s", i%10, i, seq[i].req.Body)
+			if got[key] != 1 {
+				t.Errorf("rate %v: the server got webhook %d %d times", rate, i, got[key])
+			}
+		}
+	}
 }
 
 func TestBenchCommandFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"--calls", "0"}, {"--concurrency", "0"}, {"--rate", "-1"}, {"--duplicates", "2"},
-		{"--events-per-call", "-3"}, {"--db", "mysql://x"},
+		{"--events-per-call", "-3"}, {"--db", "mysql://x"}, {"--sender", "thread"},
 	} {
 		err := (&BenchCommand{Out: io.Discard, Progress: io.Discard}).Run(t.Context(), append(args, "--dir", t.TempDir()))
 		if err == nil {
