@@ -93,10 +93,8 @@ func Open(ctx context.Context, path string, box *secret.Box, opts Options) (*DB,
 	if logger == nil {
 		logger = slog.Default()
 	}
-	sqlDB, err := sql.Open("sqlite", DSN(path))
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
-	}
+	// Statements are prepared once per connection (stmtcache.go).
+	sqlDB := sql.OpenDB(cachingConnector{DSN(path)})
 	sqlDB.SetMaxOpenConns(1)
 	sqlDB.SetMaxIdleConns(1)
 	sqlDB.SetConnMaxIdleTime(0)

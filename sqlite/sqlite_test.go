@@ -182,3 +182,61 @@ func TestOpen_Path(t *testing.T) {
 		}
 	}
 }
+
+// TestStatementCache runs one SQL text again while a Rows of it is still
+// open, and with other arguments after it: every use gets its own results
+// (the cached statement is not shared while it is being read).
+func TestStatementCache(t *testing.T) {
+	db := sqlitetest.Open(t, sqlite.Options{})
+	ctx := t.Context()
+	tx, err := db.Backend().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	const q = `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1) SELECT i FROM n`
+	outer, err := tx.Query(ctx, q, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := 0
+	for outer.Next() {
+		var i int
+		if err := outer.Scan(&i); err != nil {
+			t.Fatal(err)
+		}
+		var inner int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM (`+q+`)`, 10*i).Scan(&inner); err != nil {
+			t.Fatal(err)
+		}
+		if inner != 10*i {
+			t.Fatalf("inner count %d, want %d", inner, 10*i)
+		}
+		// The same text as the open Rows, with another argument.
+		again, err := tx.Query(ctx, q, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for again.Next() {
+			n++
+		}
+		again.Close()
+		if n != 2 {
+			t.Fatalf("nested query returned %d rows, want 2", n)
+		}
+		sum += i
+	}
+	if err := outer.Err(); err != nil {
+		t.Fatal(err)
+	}
+	outer.Close()
+	if sum != 6 {
+		t.Fatalf("outer rows summed to %d, want 6 (1+2+3)", sum)
+	}
+	// Reused after the Rows closed, with new arguments.
+	var last int
+	if err := tx.QueryRow(ctx, `SELECT max(i) FROM (`+q+`)`, 7).Scan(&last); err != nil || last != 7 {
+		t.Fatalf("max %d, %v; want 7", last, err)
+	}
+}

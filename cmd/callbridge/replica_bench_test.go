@@ -122,7 +122,7 @@ func TestReplicaBenchmarks(t *testing.T) {
 	}
 
 	fmt.Fprintf(&out, "\n| accounts | calls | logged | wall (hold 5 s) | calls logged/s | Kommo requests | per logged call | max req/s per IP | 429 |\n|---|---|---|---|---|---|---|---|---|\n")
-	// Growth with accounts: 1,500 calls spread over 1, 10 and 50 accounts
+	// Growth with accounts: 600 calls spread over 1, 10 and 50 accounts
 	// on one replica. Kommo's budget is per IP as well as per account, and a
 	// batch carries one account's calls, so more accounts mean smaller
 	// batches from the same budget.
@@ -137,7 +137,7 @@ func TestReplicaBenchmarks(t *testing.T) {
 				}
 				views = append(views, v)
 			}
-			total := 1500
+			total := 600
 			o := scenarioOptions{Calls: total / k, Concurrency: max(64/k, 2), DuplicateRate: 0.1, PartialRate: 0.1, ResultRate: 0.3}
 			plans := make([][]*callPlan, k)
 			for i, v := range views {
