@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -114,7 +115,7 @@ func TestCrash(t *testing.T) {
 	defer emuSrv.Close()
 	defer emu.Close()
 	c := &cluster{Emu: emu, EmuURL: "http://" + emuLn.Addr().String(), BaseURL: cbURL, Retry: true, Logf: t.Logf,
-		client: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
+		client: &http.Client{Timeout: 10 * time.Second, Transport: &countingTransport{next: &http.Transport{MaxIdleConnsPerHost: 64}}}}
 	c.Sim = &twilio.Simulator{AccountSID: "AC" + randomHex(16), AuthToken: randomHex(16),
 		RecordingBase: "http://" + recLn.Addr().String(), HTTPClient: c.client}
 	recSrv := serveOn(recLn, c.Sim.RecordingServer())
@@ -168,7 +169,13 @@ func TestCrash(t *testing.T) {
 		ResultRate: 0.5, RecordingRate: 0.5, LateRate: 0.2, LateDelay: 2 * time.Second}
 	plans := c.planCalls(o)
 
-	// Kill the server every ~1.5 s while the inputs flow, and restart it.
+	// Kill the server five times while the inputs flow (after every sixth of
+	// them is sent, however fast the machine), and restart it.
+	inputs := 0
+	for _, p := range plans {
+		inputs += p.Inputs
+	}
+	sent := c.client.Transport.(*countingTransport)
 	done := make(chan struct{})
 	kills := 0
 	var killer sync.WaitGroup
@@ -176,10 +183,12 @@ func TestCrash(t *testing.T) {
 	go func() {
 		defer killer.Done()
 		for kills < 5 {
-			select {
-			case <-done:
-				return
-			case <-time.After(1500 * time.Millisecond):
+			for sent.n.Load() < int64((kills+1)*inputs/6) {
+				select {
+				case <-done:
+					return
+				case <-time.After(20 * time.Millisecond):
+				}
 			}
 			srv.kill()
 			kills++
@@ -199,8 +208,8 @@ func TestCrash(t *testing.T) {
 	srv.kill()
 	kills++
 	t.Logf("server process killed %d times", kills)
-	if kills < 3 {
-		t.Fatalf("only %d kills happened; the run was too short to test crashes", kills)
+	if kills < 6 {
+		t.Fatalf("only %d kills happened; the run ended before the crashes", kills)
 	}
 	main := NewMain(cfg)
 	main.Logger = testLogger(t)
@@ -224,4 +233,16 @@ func TestCrash(t *testing.T) {
 	}
 	checkReport(t, rep)
 	t.Logf("%d calls, %d notes after %d crashes", len(plans), rep.Logged, kills)
+}
+
+// countingTransport counts the requests sent through it (the test's
+// progress, for crashing the server at given points).
+type countingTransport struct {
+	next http.RoundTripper
+	n    atomic.Int64
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return c.next.RoundTrip(r)
 }

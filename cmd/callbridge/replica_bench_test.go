@@ -38,7 +38,7 @@ func TestReplicaBenchmarks(t *testing.T) {
 	for n := 1; n <= 3; n++ {
 		t.Run(fmt.Sprintf("Ingest%d", n), func(t *testing.T) {
 			rs := startReplicas(t, n, "--hold", "1h")
-			o := scenarioOptions{Calls: 3000, Seed: uint64(100 + n), Concurrency: 64, DuplicateRate: 0.1, PartialRate: 0.1, ResultRate: 0.3}
+			o := scenarioOptions{Calls: 1500, Seed: uint64(100 + n), Concurrency: 64, DuplicateRate: 0.1, PartialRate: 0.1, ResultRate: 0.3}
 			plans := rs.c.planCalls(o)
 			start := time.Now()
 			st := rs.c.drive(ctx, plans, o)
