@@ -115,9 +115,11 @@ const (
 	// DefaultCommitters is the number of committers Ingester.Committers 0
 	// allows while the store runs transactions side by side.
 	DefaultCommitters = 3
-	// DefaultFoldCache is Ingester.FoldCache when 0: about 4096 calls, a few
-	// hundred bytes per event (payloads are not kept).
-	DefaultFoldCache = 4096
+	// DefaultFoldCache is Ingester.FoldCache when 0: none. In one full-size
+	// stress run with the cache on (4,096 calls), one call of 1,000 ended
+	// with an older result in its note; until that is explained the cache
+	// is off by default (set FoldCache to use it, e.g. in benchmarks).
+	DefaultFoldCache = 0
 )
 
 func (in *Ingester) now() time.Time {
