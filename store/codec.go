@@ -83,24 +83,34 @@ func resultJSON(r *callbridge.CallResult) (any, error) {
 type resultCol struct{ r **callbridge.CallResult }
 
 func (c resultCol) Scan(src any) error {
-	var b []byte
-	switch v := src.(type) {
-	case nil:
-		*c.r = nil
-		return nil
-	case string:
-		b = []byte(v)
-	case []byte:
-		b = v
-	default:
-		return fmt.Errorf("store: cannot scan %T into a call result", src)
-	}
 	var r callbridge.CallResult
-	if err := json.Unmarshal(b, &r); err != nil {
-		return fmt.Errorf("store: call result: %w", err)
+	ok, err := scanJSON(src, &r, "a call result")
+	if err != nil || !ok {
+		*c.r = nil
+		return err
 	}
 	*c.r = &r
 	return nil
+}
+
+// scanJSON decodes a nullable JSON column (text or bytes) into v, naming
+// what it holds in errors. It reports false for NULL, leaving v alone.
+func scanJSON(src, v any, what string) (bool, error) {
+	var b []byte
+	switch x := src.(type) {
+	case nil:
+		return false, nil
+	case string:
+		b = []byte(x)
+	case []byte:
+		b = x
+	default:
+		return false, fmt.Errorf("store: cannot scan %T into %s", src, what)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return false, fmt.Errorf("store: %s: %w", what, err)
+	}
+	return true, nil
 }
 
 // seal encrypts a secret for storage.

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"time"
 
 	"callbridge"
@@ -22,22 +21,15 @@ const MaxDueCalls = 1000
 type rulesCol struct{ r *callbridge.CallRules }
 
 func (c rulesCol) Scan(src any) error {
-	var b []byte
 	ids := callbridge.CallRules{AccountID: c.r.AccountID, CallID: c.r.CallID}
-	switch v := src.(type) {
-	case nil:
+	var r callbridge.CallRules
+	ok, err := scanJSON(src, &r, "call rules")
+	if err != nil {
+		return err
+	}
+	if !ok {
 		*c.r = ids
 		return nil
-	case string:
-		b = []byte(v)
-	case []byte:
-		b = v
-	default:
-		return fmt.Errorf("store: cannot scan %T into call rules", src)
-	}
-	var r callbridge.CallRules
-	if err := json.Unmarshal(b, &r); err != nil {
-		return fmt.Errorf("store: call rules: %w", err)
 	}
 	r.AccountID, r.CallID = ids.AccountID, ids.CallID
 	*c.r = r

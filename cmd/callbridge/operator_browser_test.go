@@ -27,18 +27,7 @@ type operatorBrowser struct {
 
 func newOperatorBrowser(t *testing.T, base string) *operatorBrowser {
 	t.Helper()
-	path := browsertest.Chromium(t)
-	actx, cancel := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900))
-	t.Cleanup(cancel)
-	bctx, cancel2 := chromedp.NewContext(actx)
-	t.Cleanup(cancel2)
-	if err := chromedp.Do(bctx); err != nil {
-		t.Fatalf("starting %s: %v", path, err)
-	}
+	bctx := browsertest.Start(t, 1280, 900)
 	// The operator's browser sends basic-auth credentials with every request,
 	// as it does once the user answered the login prompt.
 	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte("ops:"+testOperatorToken))

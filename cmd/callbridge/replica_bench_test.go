@@ -90,34 +90,12 @@ func TestReplicaBenchmarks(t *testing.T) {
 	for _, n := range []int{1, 3} {
 		t.Run(fmt.Sprintf("Capacity%d", n), func(t *testing.T) {
 			rs := startReplicas(t, n, "--hold", "1h", "--workers", strconv.Itoa(600/n))
-			c := rs.c
-			o := scenarioOptions{Calls: 6000, Seed: uint64(40 + n), Concurrency: 64, DuplicateRate: 0.1,
-				Categories: []string{catLead, catContact, catCustomer, catMulti, catCompany}}
-			plans := c.planCalls(o)
-			if st := c.drive(ctx, plans, o); st.Failures.Load() > 0 {
-				t.Fatalf("inputs refused: %v", st.firstErr)
-			}
-			before := c.Emu.Stats()
 			var released int64
-			start := time.Now()
-			rs.query(t, `WITH u AS (UPDATE river_job SET state = 'available', scheduled_at = now()
-				WHERE kind = 'sync_call' AND state = 'scheduled' RETURNING 1) SELECT count(*) FROM u`, &released)
-			if err := c.waitSynced(ctx, plans, 10*time.Minute); err != nil {
-				t.Fatal(err)
-			}
-			wall := time.Since(start)
-			rep, err := c.verify(ctx, plans)
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkReport(t, rep)
-			kommo := requestsTo(rep.Stats) - requestsTo(before)
-			limit := 7.0 * 50
-			fmt.Fprintf(&out, "\nOne account at Kommo's cap (%d replica(s), %d released jobs): %d calls logged in %.1f s = **%.0f calls/s** "+
-				"(%.0f%% of 7 req/s × 50 = %.0f/s); %d Kommo requests (%.1f req/s, %.1f calls per request); max %d req/s per IP, %d×429, %d×403\n",
-				n, released, rep.Logged, wall.Seconds(), float64(rep.Logged)/wall.Seconds(), 100*float64(rep.Logged)/wall.Seconds()/limit, limit,
-				kommo, float64(kommo)/wall.Seconds(), float64(rep.Logged)/float64(max(kommo, 1)), maxWindow(rep.Stats), rep.Stats.TooManyRequests, rep.Stats.Blocked)
-			fmt.Fprintf(&out, "requests by endpoint: %s\n", endpointSummary(rep.Stats))
+			line := measureCapacity(t, rs.c, 40+n, func() {
+				rs.query(t, `WITH u AS (UPDATE river_job SET state = 'available', scheduled_at = now()
+					WHERE kind = 'sync_call' AND state = 'scheduled' RETURNING 1) SELECT count(*) FROM u`, &released)
+			})
+			fmt.Fprintf(&out, "\nOne account at Kommo's cap (%d replica(s), %d released jobs): %s", n, released, line)
 		})
 	}
 
@@ -252,44 +230,59 @@ func TestCapacity(t *testing.T) {
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
 			c := newTestCluster(t, b, clusterOptions{Hold: time.Hour, Workers: 600, Contacts: 40, KommoBatchWait: time.Second})
-			o := scenarioOptions{Calls: 6000, Seed: 61, Concurrency: 64, DuplicateRate: 0.1,
-				Categories: []string{catLead, catContact, catCustomer, catMulti, catCompany}}
-			plans := c.planCalls(o)
-			if st := c.drive(ctx, plans, o); st.Failures.Load() > 0 {
-				t.Fatalf("inputs refused: %v", st.firstErr)
-			}
-			before := c.Emu.Stats()
 			release := `UPDATE river_job SET state = 'available', scheduled_at = now() WHERE kind = 'sync_call' AND state = 'scheduled'`
 			if b.url == "" {
 				release = `UPDATE river_job SET state = 'available', scheduled_at = datetime('now', 'subsec', '-1 seconds') WHERE kind = 'sync_call' AND state = 'scheduled'`
 			}
-			tx, err := c.Main.DB.(interface{ Backend() store.Backend }).Backend().Begin(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			start := time.Now()
-			if _, err := tx.Exec(ctx, release); err != nil {
-				t.Fatal(err)
-			}
-			if err := tx.Commit(ctx); err != nil {
-				t.Fatal(err)
-			}
-			if err := c.waitSynced(ctx, plans, 10*time.Minute); err != nil {
-				t.Fatal(err)
-			}
-			wall := time.Since(start)
-			rep, err := c.verify(ctx, plans)
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkReport(t, rep)
-			kommo := requestsTo(rep.Stats) - requestsTo(before)
-			limit := 7.0 * 50
-			fmt.Fprintf(&out, "\nOne account at Kommo's cap, one in-process server on %s: %d calls logged in %.1f s = **%.0f calls/s** "+
-				"(%.0f%% of 7 req/s × 50 = %.0f/s); %d Kommo requests (%.1f req/s, %.1f calls per request); max %d req/s, %d×429, %d×403\n",
-				b.name, rep.Logged, wall.Seconds(), float64(rep.Logged)/wall.Seconds(), 100*float64(rep.Logged)/wall.Seconds()/limit, limit,
-				kommo, float64(kommo)/wall.Seconds(), float64(rep.Logged)/float64(max(kommo, 1)), maxWindow(rep.Stats), rep.Stats.TooManyRequests, rep.Stats.Blocked)
+			line := measureCapacity(t, c, 61, func() {
+				tx, err := c.Main.DB.(interface{ Backend() store.Backend }).Backend().Begin(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := tx.Exec(ctx, release); err != nil {
+					t.Fatal(err)
+				}
+				if err := tx.Commit(ctx); err != nil {
+					t.Fatal(err)
+				}
+			})
+			fmt.Fprintf(&out, "\nOne account at Kommo's cap, one in-process server on %s: %s", b.name, line)
 		})
 	}
 	t.Log(out.String())
+}
+
+// measureCapacity drives 6,000 calls with known numbers (seeded by seed)
+// into c under a hold long enough that none is synced, calls release to make
+// every held sync job due at once, and times until the last call is in
+// Kommo. It checks every call and returns the report line: calls logged per
+// second against 7 requests/s × 50 calls, Kommo requests, the rate limit.
+func measureCapacity(t *testing.T, c *cluster, seed int, release func()) string {
+	t.Helper()
+	ctx := context.Background()
+	o := scenarioOptions{Calls: 6000, Seed: uint64(seed), Concurrency: 64, DuplicateRate: 0.1,
+		Categories: []string{catLead, catContact, catCustomer, catMulti, catCompany}}
+	plans := c.planCalls(o)
+	if st := c.drive(ctx, plans, o); st.Failures.Load() > 0 {
+		t.Fatalf("inputs refused: %v", st.firstErr)
+	}
+	before := c.Emu.Stats()
+	start := time.Now()
+	release()
+	if err := c.waitSynced(ctx, plans, 10*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	wall := time.Since(start)
+	rep, err := c.verify(ctx, plans)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkReport(t, rep)
+	kommo := requestsTo(rep.Stats) - requestsTo(before)
+	const limit = 7.0 * 50
+	perSec := float64(rep.Logged) / wall.Seconds()
+	return fmt.Sprintf("%d calls logged in %.1f s = **%.0f calls/s** (%.0f%% of 7 req/s × 50 = %.0f/s); "+
+		"%d Kommo requests (%.1f req/s, %.1f calls per request); max %d req/s per IP, %d×429, %d×403\nrequests by endpoint: %s\n",
+		rep.Logged, wall.Seconds(), perSec, 100*perSec/limit, limit, kommo, float64(kommo)/wall.Seconds(),
+		float64(rep.Logged)/float64(max(kommo, 1)), maxWindow(rep.Stats), rep.Stats.TooManyRequests, rep.Stats.Blocked, endpointSummary(rep.Stats))
 }
