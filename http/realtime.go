@@ -210,6 +210,7 @@ type Realtime struct {
 	wg        sync.WaitGroup
 	fallbacks chan struct{}
 
+	accounts    rtAccounts
 	mu          sync.Mutex
 	usedTickets map[string]time.Time          // nonce → ticket expiry; without a store
 	conns       map[int64]map[int64][]*rtConn // account → user → connections, oldest first
@@ -568,7 +569,7 @@ func (rt *Realtime) handle(ctx context.Context, state map[int64]*rtCallState, it
 	if phase == "" {
 		return
 	}
-	acct, err := rt.cfg.Accounts.FindAccount(ctx, call.AccountID)
+	acct, err := rt.account(ctx, call.AccountID)
 	if err != nil {
 		rt.log.Warn("realtime: account not readable", slog.Int64("account_id", call.AccountID), slog.String("error", err.Error()))
 		return
@@ -600,6 +601,64 @@ func (rt *Realtime) handle(ctx context.Context, state map[int64]*rtCallState, it
 		rt.publish(ctx, st, call, phase)
 	}
 	rt.process(ctx, st, acct, call, phase, user)
+}
+
+// rtAccountTTL is how long the realtime channel reuses an account it read:
+// the calls of a busy account do not each read it again, and a change of its
+// settings or status reaches the widgets within this time.
+const rtAccountTTL = time.Second
+
+// rtAccounts are the accounts the workers read recently, shared by them.
+type rtAccounts struct {
+	mu sync.Mutex
+	m  map[int64]rtAccount
+}
+
+type rtAccount struct {
+	acct *callbridge.Account // never modified
+	at   time.Time
+}
+
+// account returns the account id, read at most rtAccountTTL ago.
+func (rt *Realtime) account(ctx context.Context, id int64) (*callbridge.Account, error) {
+	now := rt.now()
+	c := &rt.accounts
+	c.mu.Lock()
+	e, ok := c.m[id]
+	c.mu.Unlock()
+	if ok && now.Sub(e.at) < rtAccountTTL {
+		return e.acct, nil
+	}
+	acct, err := rt.cfg.Accounts.FindAccount(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= 4096 {
+		for k, e := range c.m {
+			if now.Sub(e.at) >= rtAccountTTL {
+				delete(c.m, k)
+			}
+		}
+		if c.m == nil || len(c.m) >= 4096 {
+			c.m = map[int64]rtAccount{}
+		}
+	}
+	c.m[id] = rtAccount{acct: acct, at: now}
+	return acct, nil
+}
+
+// ForgetAccount makes the next push of the account's calls read the account
+// again: this replica changed its settings or status. Other replicas see the
+// change within rtAccountTTL. A nil Realtime does nothing.
+func (rt *Realtime) ForgetAccount(id int64) {
+	if rt == nil {
+		return
+	}
+	rt.accounts.mu.Lock()
+	delete(rt.accounts.m, id)
+	rt.accounts.mu.Unlock()
 }
 
 // publish tells the other replicas about a call this replica committed:

@@ -262,6 +262,7 @@ func (s *Server) handlePutSettings(w nethttp.ResponseWriter, r *nethttp.Request,
 		Error(w, r, err)
 		return
 	}
+	s.Realtime.ForgetAccount(a.Account.ID)
 	writeJSON(w, nethttp.StatusOK, map[string]any{"settings": in, "prefs": Prefs(in, a.UserID)})
 }
 
@@ -307,6 +308,7 @@ func (s *Server) handlePutPrefs(w nethttp.ResponseWriter, r *nethttp.Request, a 
 		Error(w, r, err)
 		return
 	}
+	s.Realtime.ForgetAccount(a.Account.ID)
 	writeJSON(w, nethttp.StatusOK, map[string]any{"prefs": Prefs(stored, a.UserID), "own": in})
 }
 

@@ -67,19 +67,11 @@ type Ingester struct {
 	// connection runs one at a time: there one committer makes the largest
 	// batches). Until then it is DefaultCommitters.
 	Committers int
-	// FoldCache is how many calls' events the Ingester keeps in memory, so
-	// that re-folding a call after a new event needs no read of its older
-	// events; default DefaultFoldCache, negative for none. An entry is used
-	// only while the call's Version is the one it was stored with, so events
-	// written by another process (a PostgreSQL replica) are read again.
-	FoldCache int
-
-	mu      sync.Mutex
-	queue   []*ingestReq // waiting for a committer
-	running int          // committer goroutines
-	conc    concurrency  // what the store was seen to do (Committers 0)
-	folds   foldCache
-	stats   struct{ webhooks, txs, folds, reads atomic.Int64 }
+	mu         sync.Mutex
+	queue      []*ingestReq // waiting for a committer
+	running    int          // committer goroutines
+	conc       concurrency  // what the store was seen to do (Committers 0)
+	stats      struct{ webhooks, txs atomic.Int64 }
 }
 
 // IngestStats count what an Ingester did since it was made.
@@ -90,10 +82,6 @@ type IngestStats struct {
 	// Transactions is the number of transactions that committed them: with
 	// group commit, Webhooks/Transactions is the mean batch size.
 	Transactions int64
-	// Refolds is the number of calls re-folded after a change (by Ingest or
-	// SaveResult); EventReads is how many of those read the call's events
-	// from the store (fold cache misses).
-	Refolds, EventReads int64
 	// Committers is how many batches may be committed at once now (see
 	// Ingester.Committers).
 	Committers int
@@ -104,22 +92,16 @@ func (in *Ingester) Stats() IngestStats {
 	in.mu.Lock()
 	committers := in.committers()
 	in.mu.Unlock()
-	return IngestStats{Webhooks: in.stats.webhooks.Load(), Transactions: in.stats.txs.Load(),
-		Refolds: in.stats.folds.Load(), EventReads: in.stats.reads.Load(), Committers: committers}
+	return IngestStats{Webhooks: in.stats.webhooks.Load(), Transactions: in.stats.txs.Load(), Committers: committers}
 }
 
-// Group commit and fold cache defaults.
+// Group commit defaults.
 const (
 	// DefaultMaxBatch is Ingester.MaxBatch when 0.
 	DefaultMaxBatch = 64
 	// DefaultCommitters is the number of committers Ingester.Committers 0
 	// allows while the store runs transactions side by side.
 	DefaultCommitters = 3
-	// DefaultFoldCache is Ingester.FoldCache when 0: none. In one full-size
-	// stress run with the cache on (4,096 calls), one call of 1,000 ended
-	// with an older result in its note; until that is explained the cache
-	// is off by default (set FoldCache to use it, e.g. in benchmarks).
-	DefaultFoldCache = 0
 )
 
 func (in *Ingester) now() time.Time {
@@ -198,9 +180,7 @@ func (in *Ingester) SaveResult(ctx context.Context, acct *callbridge.Account, r 
 		return nil, callbridge.Errorf(callbridge.EINVALID, "Result without a valid key.")
 	}
 	var out *callbridge.Call
-	var folded []callbridge.CallEvent
 	err := in.Store.InTx(ctx, func(q callbridge.Queries) error {
-		folded = nil
 		var call *callbridge.Call
 		switch {
 		case r.CallUID != "":
@@ -231,12 +211,15 @@ func (in *Ingester) SaveResult(ctx context.Context, acct *callbridge.Account, r 
 			Key: "result:" + r.Key, ProviderCallID: call.ProviderCallID, Result: &res,
 			OccurredAt: res.SavedAt, ReceivedAt: now,
 		}
-		changed, all, err := in.apply(ctx, q, call, []callbridge.CallEvent{e}, now)
+		e.CallID = call.ID
+		inserted, err := q.InsertEvent(ctx, &e)
 		if err != nil {
 			return err
 		}
-		if changed {
-			folded = all
+		if inserted { // else the same result was saved before: nothing new
+			if err := in.refold(ctx, q, call, now); err != nil {
+				return err
+			}
 		}
 		out = call
 		return nil
@@ -244,71 +227,32 @@ func (in *Ingester) SaveResult(ctx context.Context, acct *callbridge.Account, r 
 	if err != nil {
 		return out, err
 	}
-	if folded != nil {
-		in.folds.store(in.foldCacheSize(), out, folded)
-	}
 	if in.OnCommit != nil {
 		in.OnCommit(out)
 	}
 	return out, nil
 }
 
-// apply stores events of one locked call and, when any was new, re-folds the
-// call, bumps its version and enqueues its sync job. It reports whether the
-// call changed, and the events it folded (for the fold cache).
-func (in *Ingester) apply(ctx context.Context, q callbridge.Queries, call *callbridge.Call, events []callbridge.CallEvent, now time.Time) (bool, []callbridge.CallEvent, error) {
-	var fresh []callbridge.CallEvent
-	for i := range events {
-		events[i].CallID = call.ID
-		inserted, err := q.InsertEvent(ctx, &events[i])
-		if err != nil {
-			return false, nil, err
-		}
-		if inserted {
-			fresh = append(fresh, foldView(events[i]))
-		}
+// refold re-folds a locked call from all of its stored events, after new
+// ones were inserted in this transaction, bumps its version, writes it and
+// enqueues its sync job when it is loggable.
+func (in *Ingester) refold(ctx context.Context, q callbridge.Queries, call *callbridge.Call, now time.Time) error {
+	events, err := q.ListCallEvents(ctx, call.ID)
+	if err != nil {
+		return err
 	}
-	if len(fresh) == 0 {
-		return false, nil, nil // a provider retry: nothing new
-	}
-	all, err := in.refold(ctx, q, call, fresh, now)
-	return true, all, err
-}
-
-// refold re-folds a locked call after its new events fresh were inserted in
-// this transaction, bumps its version, writes it and enqueues its sync job
-// when it is loggable. It returns every event of the call as Fold saw them.
-// The older events come from the fold cache when it holds the call at its
-// current version, otherwise from the database.
-func (in *Ingester) refold(ctx context.Context, q callbridge.Queries, call *callbridge.Call, fresh []callbridge.CallEvent, now time.Time) ([]callbridge.CallEvent, error) {
-	in.stats.folds.Add(1)
-	all, ok := in.folds.events(call)
-	if ok {
-		all = append(all, fresh...)
-	} else {
-		// The database already holds fresh too.
-		in.stats.reads.Add(1)
-		stored, err := q.ListCallEvents(ctx, call.ID)
-		if err != nil {
-			return nil, err
-		}
-		all = make([]callbridge.CallEvent, len(stored))
-		for i, e := range stored {
-			all[i] = foldView(e)
-		}
-	}
-	call.Fold(all)
+	call.Fold(events)
 	call.Version++
 	call.UpdatedAt = now
 	if err := q.UpdateCall(ctx, call); err != nil {
-		return nil, err
+		return err
 	}
 	if call.Loggable() {
 		if err := q.EnqueueSync(ctx, call.AccountID, call.ID, in.syncAt(call, now)); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return all, nil
+	return nil
 }
 
 // syncAt is when the sync job should run: a hold after the call first became

@@ -255,12 +255,11 @@ func (in *Ingester) commitAlone(r *ingestReq) {
 // they name in one global order (so that concurrent transactions cannot
 // deadlock on PostgreSQL), inserts the events webhook by webhook, then
 // re-folds, writes and enqueues each changed call once. After the commit it
-// updates the fold cache and calls OnCommit; the caller sets the outcomes.
+// calls OnCommit; the caller sets the outcomes.
 func (in *Ingester) commitTx(ctx context.Context, get func() []*ingestReq, shared bool) error {
 	type work struct {
-		call  *callbridge.Call
-		fresh []callbridge.CallEvent // inserted now, as Fold sees them
-		all   []callbridge.CallEvent // after refold
+		call    *callbridge.Call
+		changed bool // an event of the call was new
 	}
 	type mark struct {
 		r *ingestReq
@@ -315,21 +314,17 @@ func (in *Ingester) commitTx(ctx context.Context, get func() []*ingestReq, share
 					return err
 				}
 				inserted = append(inserted, mark{r, i})
-				if ok {
-					w.fresh = append(w.fresh, foldView(*e))
-				}
+				w.changed = w.changed || ok
 			}
 		}
 		for _, ref := range refs {
 			w := calls[ref]
-			if len(w.fresh) == 0 {
+			if !w.changed {
 				continue // provider retries only: nothing new
 			}
-			all, err := in.refold(ctx, q, w.call, w.fresh, now)
-			if err != nil {
+			if err := in.refold(ctx, q, w.call, now); err != nil {
 				return err
 			}
-			w.all = all
 			changed = append(changed, w)
 		}
 		return nil
@@ -345,10 +340,6 @@ func (in *Ingester) commitTx(ctx context.Context, get func() []*ingestReq, share
 	}
 	in.stats.txs.Add(1)
 	in.stats.webhooks.Add(int64(len(reqs)))
-	size := in.foldCacheSize()
-	for _, w := range changed {
-		in.folds.store(size, w.call, w.all)
-	}
 	if in.OnCommit != nil {
 		for _, w := range changed {
 			in.OnCommit(w.call)

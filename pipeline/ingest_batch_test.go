@@ -1,6 +1,6 @@
 package pipeline
 
-// Tests of group commit and of the fold cache, on real stores. They are in
+// Tests of group commit, on real stores. They are in
 // package pipeline to hold a batch back deterministically: a store whose
 // first transaction waits at a gate, before it commits, until the other
 // webhooks are queued (Ingester.queue), instead of hoping that goroutines
@@ -419,9 +419,9 @@ func TestGroupCommitCancelled(t *testing.T) {
 
 // TestIngestFoldEquivalence ingests random calls — webhooks in any order,
 // provider retries, call results — through two Ingesters on one store (as
-// two replicas), concurrently, with small fold caches, group commit or not,
-// and checks that every call is what Fold makes of its stored events: the
-// fold cache, batching and order of arrival change nothing.
+// two replicas), concurrently, with group commit or not, and checks that
+// every call is what Fold makes of its stored events: batching and order of
+// arrival change nothing.
 func TestIngestFoldEquivalence(t *testing.T) {
 	for _, s := range testStores {
 		for _, batch := range []int{1, 0} {
@@ -431,8 +431,8 @@ func TestIngestFoldEquivalence(t *testing.T) {
 				acct, conn := setupAccount(t, db)
 				rng := rand.New(rand.NewPCG(uint64(batch)+1, 99))
 				replicas := []*Ingester{
-					{Store: db, Hold: time.Hour, MaxBatch: batch, FoldCache: 6},
-					{Store: db, Hold: time.Hour, MaxBatch: batch, FoldCache: 40},
+					{Store: db, Hold: time.Hour, MaxBatch: batch},
+					{Store: db, Hold: time.Hour, MaxBatch: batch},
 				}
 				var hooks [][]callbridge.CallEvent
 				for c := range 30 {

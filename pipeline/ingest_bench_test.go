@@ -64,17 +64,16 @@ func BenchmarkIngest(b *testing.B) {
 }
 
 // ingestModes are the Ingester configurations BenchmarkIngestParallel
-// compares: group commit with the fold cache (the default: one committer),
-// the same with two committers (for PostgreSQL), and one transaction per
-// webhook that reads the call's events back every time (the Ingester before
-// group commit; the store's shorter statements apply to all three).
+// compares: group commit (the default), the same with two committers, and
+// one transaction per webhook (the Ingester before group commit; the store's
+// shorter statements apply to all three).
 var ingestModes = []struct {
-	name                            string
-	maxBatch, committers, foldCache int
+	name                 string
+	maxBatch, committers int
 }{
-	{"GroupCommit", 0, 0, 0},
-	{"GroupCommit2", 0, 2, 0},
-	{"TxPerWebhook", 1, 0, -1},
+	{"GroupCommit", 0, 0},
+	{"GroupCommit2", 0, 2},
+	{"TxPerWebhook", 1, 0},
 }
 
 // BenchmarkIngestParallel ingests webhooks from 16×GOMAXPROCS goroutines, as
@@ -85,7 +84,7 @@ func BenchmarkIngestParallel(b *testing.B) {
 		for _, mode := range ingestModes {
 			b.Run(s.name+"/"+mode.name, func(b *testing.B) {
 				in, conn, hooks := ingestSetup(b, s.open(b))
-				in.MaxBatch, in.Committers, in.FoldCache = mode.maxBatch, mode.committers, mode.foldCache
+				in.MaxBatch, in.Committers = mode.maxBatch, mode.committers
 				ctx := context.Background()
 				var next atomic.Int64
 				b.SetParallelism(16)

@@ -113,3 +113,42 @@ func mapError(err error) error {
 	}
 	return err
 }
+
+// Reads implements store.Reader: each statement runs on a pooled connection
+// of its own, outside any transaction.
+func (b *backend) Reads() store.Tx { return poolReads{b.pool} }
+
+// poolReads is the store.Tx of Reads.
+type poolReads struct{ pool *pgxpool.Pool }
+
+func (p poolReads) Exec(ctx context.Context, sql string, args ...any) (int64, error) {
+	tag, err := p.pool.Exec(ctx, sql, args...)
+	if err != nil {
+		return 0, mapError(err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+func (p poolReads) Query(ctx context.Context, sql string, args ...any) (store.Rows, error) {
+	rows, err := p.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	return pgRows{rows}, nil
+}
+
+func (p poolReads) QueryRow(ctx context.Context, sql string, args ...any) store.Row {
+	return pgRow{p.pool.QueryRow(ctx, sql, args...)}
+}
+
+func (poolReads) InsertJob(context.Context, river.JobArgs, *river.InsertOpts) (bool, error) {
+	return false, errNotInTx
+}
+
+func (poolReads) CompleteJob(context.Context, int64) error { return errNotInTx }
+func (poolReads) Commit(context.Context) error             { return nil }
+func (poolReads) Rollback(context.Context) error           { return nil }
+
+// errNotInTx is what a job method of Reads returns: jobs are inserted and
+// completed in transactions only.
+var errNotInTx = errors.New("postgres: a job statement outside a transaction")

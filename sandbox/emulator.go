@@ -201,6 +201,7 @@ func newStats() Stats {
 	return Stats{
 		Requests:              map[string]map[int]int{},
 		MaxPerSecondByIP:      map[string]int{},
+		Served:                map[string]Span{},
 		MaxPerSecondByAccount: map[int64]int{},
 	}
 }

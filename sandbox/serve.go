@@ -231,6 +231,15 @@ func (e *Emulator) recordLocked(endpoint string, status int) {
 		s.Requests[endpoint] = m
 	}
 	m[status]++
+	if status >= 200 && status < 300 {
+		sp := s.Served[endpoint]
+		now := e.now()
+		if sp.First.IsZero() {
+			sp.First = now
+		}
+		sp.Last = now
+		s.Served[endpoint] = sp
+	}
 	switch status {
 	case http.StatusTooManyRequests:
 		s.TooManyRequests++

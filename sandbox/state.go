@@ -112,6 +112,7 @@ func (e *Emulator) statsLocked() Stats {
 	}
 	s.MaxPerSecondByIP = maps.Clone(s.MaxPerSecondByIP)
 	s.MaxPerSecondByAccount = maps.Clone(s.MaxPerSecondByAccount)
+	s.Served = maps.Clone(s.Served)
 	return s
 }
 

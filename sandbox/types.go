@@ -5,6 +5,8 @@ package sandbox
 // Entity types are Kommo's plural path names: "leads", "contacts",
 // "companies", "customers".
 
+import "time"
+
 // User is a Kommo user of one account.
 type User struct {
 	ID    int64  `json:"id"`
@@ -276,6 +278,17 @@ type Stats struct {
 	// whose bearer token names the account).
 	MaxPerSecondByIP      map[string]int `json:"max_per_second_by_ip"`
 	MaxPerSecondByAccount map[int64]int  `json:"max_per_second_by_account"`
+	// Served holds, by endpoint, when the first and the last successful
+	// (2xx) answer were given, on the emulator's clock: with the count of
+	// 2xx answers it gives an endpoint's steady rate, free of the time a
+	// client took to start and to notice it was done.
+	Served map[string]Span `json:"served,omitempty"`
+}
+
+// Span is the time from First to Last.
+type Span struct {
+	First time.Time `json:"first"`
+	Last  time.Time `json:"last"`
 }
 
 // Count returns how many answers endpoint got with status.

@@ -111,3 +111,44 @@ func mapError(err error) error {
 	}
 	return err
 }
+
+// Reads implements store.Reader: each statement runs on the connection
+// outside any transaction (SQLite's autocommit), without BEGIN IMMEDIATE's
+// write lock.
+func (b *backend) Reads() store.Tx { return dbReads{b.db} }
+
+// dbReads is the store.Tx of Reads.
+type dbReads struct{ db *sql.DB }
+
+func (d dbReads) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	res, err := d.db.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, mapError(err)
+	}
+	n, err := res.RowsAffected()
+	return n, mapError(err)
+}
+
+func (d dbReads) Query(ctx context.Context, query string, args ...any) (store.Rows, error) {
+	rows, err := d.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	return sqlRows{rows}, nil
+}
+
+func (d dbReads) QueryRow(ctx context.Context, query string, args ...any) store.Row {
+	return sqlRow{d.db.QueryRowContext(ctx, query, args...)}
+}
+
+func (dbReads) InsertJob(context.Context, river.JobArgs, *river.InsertOpts) (bool, error) {
+	return false, errNotInTx
+}
+
+func (dbReads) CompleteJob(context.Context, int64) error { return errNotInTx }
+func (dbReads) Commit(context.Context) error             { return nil }
+func (dbReads) Rollback(context.Context) error           { return nil }
+
+// errNotInTx is what a job method of Reads returns: jobs are inserted and
+// completed in transactions only.
+var errNotInTx = errors.New("sqlite: a job statement outside a transaction")

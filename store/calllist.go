@@ -80,7 +80,7 @@ func (db *DB) CreateCallList(ctx context.Context, l *callbridge.CallList) error 
 
 // FindCallList implements callbridge.CallListStore.
 func (db *DB) FindCallList(ctx context.Context, accountID, id int64) (*callbridge.CallList, error) {
-	return run(ctx, db, func(q *queries) (*callbridge.CallList, error) {
+	return read(ctx, db, func(q *queries) (*callbridge.CallList, error) {
 		l, err := scanCallList(q.tx.QueryRow(ctx, `SELECT `+callListColumns+` FROM call_lists WHERE id = $1 AND account_id = $2`, id, accountID))
 		return l, dbError(err, "Call list")
 	})

@@ -8,7 +8,8 @@ import (
 )
 
 // The methods below implement callbridge.Queries on *DB: each runs the
-// method of the same name in its own transaction.
+// method of the same name in its own transaction, or, for a read of one
+// statement, outside any (see Reader).
 
 // UpsertAccount implements callbridge.Queries.
 func (db *DB) UpsertAccount(ctx context.Context, a *callbridge.Account) error {
@@ -17,17 +18,17 @@ func (db *DB) UpsertAccount(ctx context.Context, a *callbridge.Account) error {
 
 // FindAccount implements callbridge.Queries.
 func (db *DB) FindAccount(ctx context.Context, id int64) (*callbridge.Account, error) {
-	return run(ctx, db, func(q *queries) (*callbridge.Account, error) { return q.FindAccount(ctx, id) })
+	return read(ctx, db, func(q *queries) (*callbridge.Account, error) { return q.FindAccount(ctx, id) })
 }
 
 // FindAccountByKommoID implements callbridge.Queries.
 func (db *DB) FindAccountByKommoID(ctx context.Context, kommoID int64) (*callbridge.Account, error) {
-	return run(ctx, db, func(q *queries) (*callbridge.Account, error) { return q.FindAccountByKommoID(ctx, kommoID) })
+	return read(ctx, db, func(q *queries) (*callbridge.Account, error) { return q.FindAccountByKommoID(ctx, kommoID) })
 }
 
 // ListAccounts implements callbridge.Queries.
 func (db *DB) ListAccounts(ctx context.Context) ([]*callbridge.Account, error) {
-	return run(ctx, db, func(q *queries) ([]*callbridge.Account, error) { return q.ListAccounts(ctx) })
+	return read(ctx, db, func(q *queries) ([]*callbridge.Account, error) { return q.ListAccounts(ctx) })
 }
 
 // SetAccountStatus implements callbridge.Queries.
@@ -42,7 +43,7 @@ func (db *DB) UpdateAccountSettings(ctx context.Context, id int64, s callbridge.
 
 // FindToken implements callbridge.Queries.
 func (db *DB) FindToken(ctx context.Context, accountID int64) (*callbridge.Token, error) {
-	return run(ctx, db, func(q *queries) (*callbridge.Token, error) { return q.FindToken(ctx, accountID) })
+	return read(ctx, db, func(q *queries) (*callbridge.Token, error) { return q.FindToken(ctx, accountID) })
 }
 
 // SaveToken implements callbridge.Queries.
@@ -78,7 +79,7 @@ func (db *DB) CreateInstallCode(ctx context.Context, c *callbridge.InstallCode) 
 
 // FindInstallCode implements callbridge.Queries.
 func (db *DB) FindInstallCode(ctx context.Context, id int64) (*callbridge.InstallCode, error) {
-	return run(ctx, db, func(q *queries) (*callbridge.InstallCode, error) { return q.FindInstallCode(ctx, id) })
+	return read(ctx, db, func(q *queries) (*callbridge.InstallCode, error) { return q.FindInstallCode(ctx, id) })
 }
 
 // FinishInstallCode implements callbridge.Queries.
@@ -98,17 +99,17 @@ func (db *DB) UpdateConnection(ctx context.Context, c *callbridge.Connection) er
 
 // FindConnection implements callbridge.Queries.
 func (db *DB) FindConnection(ctx context.Context, accountID, id int64) (*callbridge.Connection, error) {
-	return run(ctx, db, func(q *queries) (*callbridge.Connection, error) { return q.FindConnection(ctx, accountID, id) })
+	return read(ctx, db, func(q *queries) (*callbridge.Connection, error) { return q.FindConnection(ctx, accountID, id) })
 }
 
 // FindConnectionByToken implements callbridge.Queries.
 func (db *DB) FindConnectionByToken(ctx context.Context, token string) (*callbridge.Connection, error) {
-	return run(ctx, db, func(q *queries) (*callbridge.Connection, error) { return q.FindConnectionByToken(ctx, token) })
+	return read(ctx, db, func(q *queries) (*callbridge.Connection, error) { return q.FindConnectionByToken(ctx, token) })
 }
 
 // ListConnections implements callbridge.Queries.
 func (db *DB) ListConnections(ctx context.Context, accountID int64) ([]*callbridge.Connection, error) {
-	return run(ctx, db, func(q *queries) ([]*callbridge.Connection, error) { return q.ListConnections(ctx, accountID) })
+	return read(ctx, db, func(q *queries) ([]*callbridge.Connection, error) { return q.ListConnections(ctx, accountID) })
 }
 
 // InsertEvent implements callbridge.Queries.
@@ -131,22 +132,22 @@ func (db *DB) LockCallByID(ctx context.Context, accountID, id int64) (*callbridg
 
 // FindCall implements callbridge.Queries.
 func (db *DB) FindCall(ctx context.Context, accountID, id int64) (*callbridge.Call, error) {
-	return run(ctx, db, func(q *queries) (*callbridge.Call, error) { return q.FindCall(ctx, accountID, id) })
+	return read(ctx, db, func(q *queries) (*callbridge.Call, error) { return q.FindCall(ctx, accountID, id) })
 }
 
 // FindCallByUID implements callbridge.Queries.
 func (db *DB) FindCallByUID(ctx context.Context, accountID int64, uid string) (*callbridge.Call, error) {
-	return run(ctx, db, func(q *queries) (*callbridge.Call, error) { return q.FindCallByUID(ctx, accountID, uid) })
+	return read(ctx, db, func(q *queries) (*callbridge.Call, error) { return q.FindCallByUID(ctx, accountID, uid) })
 }
 
 // ListCalls implements callbridge.Queries.
 func (db *DB) ListCalls(ctx context.Context, f callbridge.CallFilter) ([]*callbridge.Call, error) {
-	return run(ctx, db, func(q *queries) ([]*callbridge.Call, error) { return q.ListCalls(ctx, f) })
+	return read(ctx, db, func(q *queries) ([]*callbridge.Call, error) { return q.ListCalls(ctx, f) })
 }
 
 // ListCallEvents implements callbridge.Queries.
 func (db *DB) ListCallEvents(ctx context.Context, callID int64) ([]callbridge.CallEvent, error) {
-	return run(ctx, db, func(q *queries) ([]callbridge.CallEvent, error) { return q.ListCallEvents(ctx, callID) })
+	return read(ctx, db, func(q *queries) ([]callbridge.CallEvent, error) { return q.ListCallEvents(ctx, callID) })
 }
 
 // UpdateCall implements callbridge.Queries.

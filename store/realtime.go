@@ -84,7 +84,7 @@ func (db *DB) TouchRealtimePresence(ctx context.Context, replica string, until t
 // RealtimePresent reports whether any replica holds an unexpired presence
 // record (expiry after now) of the Kommo user in the account.
 func (db *DB) RealtimePresent(ctx context.Context, accountID, userID int64, now time.Time) (bool, error) {
-	return run(ctx, db, func(q *queries) (bool, error) {
+	return read(ctx, db, func(q *queries) (bool, error) {
 		var n int64
 		err := q.tx.QueryRow(ctx, `
 			SELECT COUNT(*) FROM realtime_presence

@@ -167,7 +167,7 @@ func (q *queries) ForgetRecording(ctx context.Context, accountID, callID int64) 
 
 // FindCallRules implements the same method of a transaction on *DB.
 func (db *DB) FindCallRules(ctx context.Context, accountID, callID int64) (*callbridge.CallRules, error) {
-	return run(ctx, db, func(q *queries) (*callbridge.CallRules, error) { return q.FindCallRules(ctx, accountID, callID) })
+	return read(ctx, db, func(q *queries) (*callbridge.CallRules, error) { return q.FindCallRules(ctx, accountID, callID) })
 }
 
 // SaveCallRules implements the same method of a transaction on *DB.
@@ -182,7 +182,7 @@ func (db *DB) ListDueCalls(ctx context.Context, now time.Time, limit int) ([]*ca
 
 // FindCallByUnsortedUID implements the same method of a transaction on *DB.
 func (db *DB) FindCallByUnsortedUID(ctx context.Context, accountID int64, uid string) (*callbridge.Call, error) {
-	return run(ctx, db, func(q *queries) (*callbridge.Call, error) { return q.FindCallByUnsortedUID(ctx, accountID, uid) })
+	return read(ctx, db, func(q *queries) (*callbridge.Call, error) { return q.FindCallByUnsortedUID(ctx, accountID, uid) })
 }
 
 // ListCallRulesByNumber implements the same method of a transaction on *DB.

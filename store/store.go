@@ -93,6 +93,17 @@ type Backend interface {
 	Dialect() string
 }
 
+// Reader is a Backend that can also run statements outside a transaction,
+// each on its own (autocommit). The store's reads of a single statement use
+// it: on PostgreSQL that is one round trip instead of three (BEGIN, the
+// statement, COMMIT), and on SQLite it skips BEGIN IMMEDIATE, which takes
+// the write lock. A Backend without it reads in transactions.
+type Reader interface {
+	// Reads returns a Tx whose statements run outside any transaction.
+	// Its InsertJob and CompleteJob fail; Commit and Rollback do nothing.
+	Reads() Tx
+}
+
 // Tx is one database transaction. Its methods are not safe for concurrent use.
 // Errors for unique and foreign key violations wrap ErrUniqueViolation and
 // ErrForeignKeyViolation.
@@ -189,6 +200,16 @@ func run[T any](ctx context.Context, db *DB, fn func(q *queries) (T, error)) (T,
 		return err
 	})
 	return v, err
+}
+
+// read runs fn, which must only read, with one statement, outside a
+// transaction when the backend is a Reader, and in one otherwise.
+func read[T any](ctx context.Context, db *DB, fn func(q *queries) (T, error)) (T, error) {
+	r, ok := db.backend.(Reader)
+	if !ok {
+		return run(ctx, db, fn)
+	}
+	return fn(&queries{db: db, tx: r.Reads(), now: db.now().UTC().Truncate(time.Microsecond)})
 }
 
 // run0 is run for functions with no result.

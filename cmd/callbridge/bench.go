@@ -252,10 +252,8 @@ type ingestResult struct {
 	BackendCPUPerEvent float64 `json:"postgres_backends_cpu_ms_per_event,omitempty"`
 	OtherCores         float64 `json:"other_processes_cores,omitempty"`
 	// WebhooksPerTx is how many webhooks the Ingester committed per
-	// transaction (group commit); EventReads is the share of re-folds that
-	// read the call's events back from the database (fold cache misses).
+	// transaction (group commit).
 	WebhooksPerTx float64 `json:"webhooks_per_transaction,omitempty"`
-	EventReads    float64 `json:"refolds_reading_events,omitempty"`
 	// Committers is how many transactions of webhooks the Ingester allowed
 	// at once by the end of the flood (its choice, or --committers).
 	Committers int `json:"committers,omitempty"`
@@ -426,7 +424,6 @@ func runBench(ctx context.Context, o benchOptions, progress io.Writer) (*benchRe
 	rep.Ingest = ingestSummary(results, start, end)
 	if st := cl.Main.Ingester.Stats(); st.Transactions > stats0.Transactions {
 		rep.Ingest.WebhooksPerTx = math.Round(float64(st.Webhooks-stats0.Webhooks)/float64(st.Transactions-stats0.Transactions)*100) / 100
-		rep.Ingest.EventReads = math.Round(float64(st.EventReads-stats0.EventReads)/float64(max(st.Refolds-stats0.Refolds, 1))*1000) / 1000
 		rep.Ingest.Committers = st.Committers
 	}
 	rep.Ingest.ByKind = latencyByKind(seq, results)
@@ -1489,8 +1486,7 @@ func (r *benchReport) print(out io.Writer) {
 		fmt.Fprintf(tw, "    %s\t%s\n", kind, in.ByKind[kind].ms())
 	}
 	if in.WebhooksPerTx > 0 {
-		fmt.Fprintf(tw, "  group commit\t%.1f webhooks per transaction, %d at a time; %.1f%% of re-folds read the call's events back\n",
-			in.WebhooksPerTx, in.Committers, in.EventReads*100)
+		fmt.Fprintf(tw, "  group commit\t%.1f webhooks per transaction, %d at a time\n", in.WebhooksPerTx, in.Committers)
 	}
 	if in.CPUPerEvent > 0 {
 		if o.Sender == "process" {
