@@ -124,7 +124,7 @@ func (s *Server) handleDisconnect(w nethttp.ResponseWriter, r *nethttp.Request) 
 		Error(w, r, unavailable(err))
 		return
 	}
-	s.Realtime.ForgetAccount(acct.ID)
+	s.accountChanged(acct.ID)
 	s.logger().LogAttrs(ctx, slog.LevelInfo, "account disconnected by Kommo",
 		slog.String("request_id", RequestID(ctx)),
 		slog.Int64("account_id", acct.ID),

@@ -108,10 +108,11 @@ type Server struct {
 	// them behind operator authentication before exposing them.
 	Mounts map[string]nethttp.Handler
 
-	// Router, when set, gives each connection's webhooks a routing function
-	// for providers whose incoming-call webhook is synchronous (smart
-	// forwarding); see callbridge.WebhookRequest.Route.
-	Router func(conn *callbridge.Connection) callbridge.Router
+	// Router, when set, gives each webhook a routing function from its
+	// connection and the connection's account, for providers whose
+	// incoming-call webhook is synchronous (smart forwarding); see
+	// callbridge.WebhookRequest.Route.
+	Router func(acct *callbridge.Account, conn *callbridge.Connection) callbridge.Router
 
 	// Kommo is the Kommo API the widget endpoints use to recognise
 	// administrators (settings, setup). Nil: those writes answer 503.
@@ -146,6 +147,8 @@ type Server struct {
 	server *nethttp.Server
 	client *nethttp.Client
 	admins adminCache
+	// targets are the connections and accounts of recent webhooks.
+	targets webhookTargets
 }
 
 func (s *Server) now() time.Time {

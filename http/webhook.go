@@ -12,7 +12,8 @@ const maxWebhookToken = 128
 
 // handleWebhook receives a provider webhook at /webhooks/{token}[/{rest...}].
 //
-// The token names the connection; its account must be active; the body is
+// The token names the connection (looked up with its account at most
+// webhookTargetTTL ago); its account must be active; the body is
 // read up to MaxBodyBytes; the connection's connector authenticates and parses
 // the request against PublicURL + path + query; the events are ingested in one
 // transaction; only then is the connector's reply written. Any failure after
@@ -26,9 +27,9 @@ func (s *Server) handleWebhook(w nethttp.ResponseWriter, r *nethttp.Request) {
 		Error(w, r, callbridge.Errorf(callbridge.ENOTFOUND, "Not found."))
 		return
 	}
-	conn, err := s.Store.FindConnectionByToken(ctx, token)
+	conn, acct, err := s.targets.find(ctx, s.Store, token, receivedAt)
 	if err != nil {
-		if callbridge.ErrorCode(err) == callbridge.ENOTFOUND {
+		if conn == nil && callbridge.ErrorCode(err) == callbridge.ENOTFOUND {
 			// Generic: say nothing about tokens or connections.
 			Error(w, r, &callbridge.Error{Code: callbridge.ENOTFOUND, Message: "Not found.", Err: err})
 			return
@@ -37,12 +38,6 @@ func (s *Server) handleWebhook(w nethttp.ResponseWriter, r *nethttp.Request) {
 		return
 	}
 	setAccount(r, conn.AccountID)
-
-	acct, err := s.Store.FindAccount(ctx, conn.AccountID)
-	if err != nil {
-		Error(w, r, unavailable(err))
-		return
-	}
 	if !acct.Active() {
 		s.logger().LogAttrs(ctx, slog.LevelWarn, "webhook for a disconnected account",
 			slog.String("request_id", RequestID(ctx)),
@@ -74,7 +69,7 @@ func (s *Server) handleWebhook(w nethttp.ResponseWriter, r *nethttp.Request) {
 		ReceivedAt: receivedAt,
 	}
 	if s.Router != nil {
-		req.Route = s.Router(conn)
+		req.Route = s.Router(acct, conn)
 	}
 	events, reply, err := connector.ParseWebhook(ctx, conn, req)
 	if err != nil {

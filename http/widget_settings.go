@@ -262,7 +262,7 @@ func (s *Server) handlePutSettings(w nethttp.ResponseWriter, r *nethttp.Request,
 		Error(w, r, err)
 		return
 	}
-	s.Realtime.ForgetAccount(a.Account.ID)
+	s.accountChanged(a.Account.ID)
 	writeJSON(w, nethttp.StatusOK, map[string]any{"settings": in, "prefs": Prefs(in, a.UserID)})
 }
 
@@ -308,7 +308,7 @@ func (s *Server) handlePutPrefs(w nethttp.ResponseWriter, r *nethttp.Request, a 
 		Error(w, r, err)
 		return
 	}
-	s.Realtime.ForgetAccount(a.Account.ID)
+	s.accountChanged(a.Account.ID)
 	writeJSON(w, nethttp.StatusOK, map[string]any{"prefs": Prefs(stored, a.UserID), "own": in})
 }
 
@@ -608,6 +608,7 @@ func (s *Server) handleSetup(w nethttp.ResponseWriter, r *nethttp.Request, a *wi
 			Error(w, r, err)
 			return
 		}
+		s.accountChanged(a.Account.ID)
 		conn.CreatedAt = same.CreatedAt
 		s.logger().Info("widget: provider credentials replaced", "account_id", a.Account.ID, "connection_id", conn.ID, "provider", conn.Provider)
 		writeJSON(w, nethttp.StatusOK, map[string]any{"connection": s.connectionView(conn), "created": false, "updated": true})

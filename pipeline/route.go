@@ -32,15 +32,20 @@ type Router struct {
 	Logger  *slog.Logger
 }
 
-// For returns the routing function for one connection's webhooks.
-func (r *Router) For(conn *callbridge.Connection) callbridge.Router {
+// For returns the routing function for one webhook of conn, whose account
+// the caller has just read (acct); with a nil acct the function reads it.
+func (r *Router) For(acct *callbridge.Account, conn *callbridge.Connection) callbridge.Router {
 	return func(ctx context.Context, req callbridge.RouteRequest) callbridge.RouteTarget {
-		return r.Route(ctx, conn, req)
+		return r.route(ctx, acct, conn, req)
 	}
 }
 
-// Route answers one routing request.
+// Route answers one routing request, reading the connection's account.
 func (r *Router) Route(ctx context.Context, conn *callbridge.Connection, req callbridge.RouteRequest) callbridge.RouteTarget {
+	return r.route(ctx, nil, conn, req)
+}
+
+func (r *Router) route(ctx context.Context, acct *callbridge.Account, conn *callbridge.Connection, req callbridge.RouteRequest) callbridge.RouteTarget {
 	log := r.Logger
 	if log == nil {
 		log = slog.Default()
@@ -52,8 +57,13 @@ func (r *Router) Route(ctx context.Context, conn *callbridge.Connection, req cal
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	acct, err := r.Store.FindAccount(ctx, conn.AccountID)
-	if err != nil || !acct.Active() {
+	if acct == nil || acct.ID != conn.AccountID {
+		var err error
+		if acct, err = r.Store.FindAccount(ctx, conn.AccountID); err != nil {
+			return callbridge.RouteTarget{Reason: "account unavailable"}
+		}
+	}
+	if !acct.Active() {
 		return callbridge.RouteTarget{Reason: "account unavailable"}
 	}
 	s := acct.Settings.WithDefaults()

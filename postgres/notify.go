@@ -32,8 +32,7 @@ const (
 	DefaultNotifyPing = 30 * time.Second
 	// notifyChannelPrefix starts the channel name, followed by the schema.
 	notifyChannelPrefix = "callbridge_realtime_"
-	// notifyQueryTimeout bounds LISTEN, a ping and one Publish (when its
-	// context has no earlier deadline).
+	// notifyQueryTimeout bounds LISTEN, a ping and one NOTIFY statement.
 	notifyQueryTimeout = 10 * time.Second
 )
 
@@ -78,6 +77,12 @@ type Notifier struct {
 
 	mu   sync.Mutex
 	subs []func(accountID, callID int64)
+
+	// Publishes waiting for the next NOTIFY statement, and whether a
+	// goroutine is sending them.
+	pubMu      sync.Mutex
+	pubQueue   []*publication
+	publishing bool
 
 	listening atomic.Bool
 	cancel    context.CancelFunc
@@ -145,19 +150,63 @@ func (n *Notifier) Channel() string { return n.channel }
 // while it is false, since they would miss other replicas' calls.
 func (n *Notifier) Listening() bool { return n.listening.Load() }
 
+// publication is one Publish waiting for its NOTIFY.
+type publication struct {
+	payload string
+	done    chan error // buffered: the sender never waits for the caller
+}
+
 // Publish sends the call's ids to every other Notifier of the schema. It
-// implements http.RealtimeBus.
+// implements http.RealtimeBus. Publishes that arrive while another is being
+// sent share the next statement (one pg_notify per message, in the order
+// published), so a busy replica does not spend a statement per call.
 func (n *Notifier) Publish(ctx context.Context, accountID, callID int64) error {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, notifyQueryTimeout)
-		defer cancel()
+	p := &publication{
+		payload: n.id + ":" + strconv.FormatInt(accountID, 10) + ":" + strconv.FormatInt(callID, 10),
+		done:    make(chan error, 1),
 	}
-	payload := n.id + ":" + strconv.FormatInt(accountID, 10) + ":" + strconv.FormatInt(callID, 10)
-	if _, err := n.db.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, n.channel, payload); err != nil {
-		return fmt.Errorf("postgres: notify: %w", err)
+	n.pubMu.Lock()
+	n.pubQueue = append(n.pubQueue, p)
+	if !n.publishing {
+		n.publishing = true
+		go n.sendPublications()
 	}
-	return nil
+	n.pubMu.Unlock()
+	select {
+	case err := <-p.done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("postgres: notify: %w", ctx.Err())
+	}
+}
+
+// sendPublications sends queued publications, all those waiting in one
+// statement, until none is left.
+func (n *Notifier) sendPublications() {
+	for {
+		n.pubMu.Lock()
+		batch := n.pubQueue
+		n.pubQueue = nil
+		if len(batch) == 0 {
+			n.publishing = false
+			n.pubMu.Unlock()
+			return
+		}
+		n.pubMu.Unlock()
+		payloads := make([]string, len(batch))
+		for i, p := range batch {
+			payloads[i] = p.payload
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), notifyQueryTimeout)
+		_, err := n.db.pool.Exec(ctx, `SELECT pg_notify($1, p) FROM unnest($2::text[]) WITH ORDINALITY AS m(p, i) ORDER BY i`, n.channel, payloads)
+		cancel()
+		if err != nil {
+			err = fmt.Errorf("postgres: notify: %w", err)
+		}
+		for _, p := range batch {
+			p.done <- err
+		}
+	}
 }
 
 // Subscribe registers fn for the calls other Notifiers publish. It
