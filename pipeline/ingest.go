@@ -67,11 +67,13 @@ type Ingester struct {
 	// connection runs one at a time: there one committer makes the largest
 	// batches). Until then it is DefaultCommitters.
 	Committers int
-	mu         sync.Mutex
-	queue      []*ingestReq // waiting for a committer
-	running    int          // committer goroutines
-	conc       concurrency  // what the store was seen to do (Committers 0)
-	stats      struct{ webhooks, txs atomic.Int64 }
+
+	mu      sync.Mutex
+	queue   []*ingestReq     // waiting for a committer
+	busy    map[callRef]bool // calls of the batches being committed
+	running int              // committer goroutines
+	conc    concurrency      // what the store was seen to do (Committers 0)
+	stats   struct{ webhooks, txs atomic.Int64 }
 }
 
 // IngestStats count what an Ingester did since it was made.
@@ -163,6 +165,11 @@ func (in *Ingester) Ingest(ctx context.Context, conn *callbridge.Connection, eve
 	// Grouped by call, each call's events in the order given.
 	slices.SortStableFunc(evs, func(a, b callbridge.CallEvent) int { return strings.Compare(a.ProviderCallID, b.ProviderCallID) })
 	r := &ingestReq{ctx: ctx, conn: conn, events: evs, counted: make([]bool, len(evs))}
+	for i, e := range evs {
+		if i == 0 || e.ProviderCallID != evs[i-1].ProviderCallID {
+			r.refs = append(r.refs, callRef{conn.AccountID, conn.ID, e.ProviderCallID})
+		}
+	}
 	if in.MaxBatch == 1 {
 		in.commitAlone(r)
 		return r.err

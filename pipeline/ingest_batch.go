@@ -19,6 +19,7 @@ type ingestReq struct {
 	ctx    context.Context
 	conn   *callbridge.Connection
 	events []callbridge.CallEvent // validated, grouped by ProviderCallID
+	refs   []callRef              // the calls of events, once each
 	// counted[i] is set once events[i] was inserted in a transaction that
 	// then failed: the store's Queries may have counted its outcome (see
 	// prometheus.IngestStore), so the retry hides the webhook's context
@@ -114,14 +115,14 @@ func (in *Ingester) enqueue(r *ingestReq) error {
 	}
 }
 
-// commitLoop commits queued webhooks, a batch at a time, until the queue is
-// empty or there are more committers than committers allows. Under load a
-// batch is whatever queued up while the previous one committed; when idle, a
-// webhook is committed alone, at once.
+// commitLoop commits queued webhooks, a batch at a time, until no queued
+// webhook can be taken or there are more committers than committers allows.
+// Under load a batch is whatever queued up while the previous one committed;
+// when idle, a webhook is committed alone, at once.
 func (in *Ingester) commitLoop() {
 	for {
 		in.mu.Lock()
-		if len(in.queue) == 0 || in.running > in.committers() {
+		if !in.takeable() || in.running > in.committers() {
 			// Done, or one too many since the store was seen to run one
 			// transaction at a time: another committer goes on.
 			in.running--
@@ -134,16 +135,81 @@ func (in *Ingester) commitLoop() {
 	}
 }
 
-// take removes up to MaxBatch webhooks from the queue.
+// take removes up to MaxBatch webhooks from the queue, skipping those of a
+// call in a batch that another committer is committing (and every later
+// webhook of a call skipped), and marks their calls busy until release. Two
+// committers thus never wait for each other's lock on a call's row, and a
+// call's webhooks are still committed in the order they arrived.
 func (in *Ingester) take() []*ingestReq {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	n := min(len(in.queue), cmp.Or(max(in.MaxBatch, 0), DefaultMaxBatch))
-	batch := slices.Clone(in.queue[:n])
-	rest := copy(in.queue, in.queue[n:])
-	clear(in.queue[rest:])
-	in.queue = in.queue[:rest]
+	limit := cmp.Or(max(in.MaxBatch, 0), DefaultMaxBatch)
+	var batch []*ingestReq
+	var skipped map[callRef]bool
+	kept := in.queue[:0]
+	for _, r := range in.queue {
+		if len(batch) == limit || in.blocked(r, skipped) {
+			if skipped == nil {
+				skipped = map[callRef]bool{}
+			}
+			for _, ref := range r.refs {
+				skipped[ref] = true
+			}
+			kept = append(kept, r)
+			continue
+		}
+		batch = append(batch, r)
+	}
+	clear(in.queue[len(kept):])
+	in.queue = kept
+	if in.busy == nil {
+		in.busy = map[callRef]bool{}
+	}
+	for _, r := range batch {
+		for _, ref := range r.refs {
+			in.busy[ref] = true
+		}
+	}
 	return batch
+}
+
+// blocked reports whether r names a call that is busy or in skipped (in.mu
+// held).
+func (in *Ingester) blocked(r *ingestReq, skipped map[callRef]bool) bool {
+	for _, ref := range r.refs {
+		if in.busy[ref] || skipped[ref] {
+			return true
+		}
+	}
+	return false
+}
+
+// takeable reports whether take would return a webhook (in.mu held).
+func (in *Ingester) takeable() bool {
+	var skipped map[callRef]bool
+	for _, r := range in.queue {
+		if !in.blocked(r, skipped) {
+			return true
+		}
+		if skipped == nil {
+			skipped = map[callRef]bool{}
+		}
+		for _, ref := range r.refs {
+			skipped[ref] = true
+		}
+	}
+	return false
+}
+
+// release marks the calls of batch no longer busy.
+func (in *Ingester) release(batch []*ingestReq) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	for _, r := range batch {
+		for _, ref := range r.refs {
+			delete(in.busy, ref)
+		}
+	}
 }
 
 // commitNext commits the next batch in one transaction and sets each
@@ -198,6 +264,7 @@ func (in *Ingester) commitNext(head context.Context) {
 				r.err = callbridge.Errorf(callbridge.EINTERNAL, "Internal error while storing the webhook.")
 			}
 		}
+		in.release(batch)
 		for _, r := range batch {
 			close(r.done)
 		}
