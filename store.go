@@ -75,6 +75,11 @@ type Queries interface {
 	// transaction ends (SELECT … FOR UPDATE on PostgreSQL; SQLite transactions
 	// are serial). Concurrent callers for the same call are serialised.
 	LockCall(ctx context.Context, accountID, connectionID int64, providerCallID string) (*Call, error)
+	// LockCalls locks, in one statement, the existing calls of connectionID
+	// in accountID whose provider call ids are among ids, in the order of
+	// their provider call ids, and returns them by provider call id. Ids
+	// without a call are left out: LockCall creates them.
+	LockCalls(ctx context.Context, accountID, connectionID int64, ids []string) (map[string]*Call, error)
 	// LockCallByID is LockCall for a call known by id within the account.
 	LockCallByID(ctx context.Context, accountID, id int64) (*Call, error)
 	// FindCall returns the call with id in the account (no lock).
@@ -85,6 +90,10 @@ type Queries interface {
 	ListCalls(ctx context.Context, f CallFilter) ([]*Call, error)
 	// ListCallEvents returns the events of a call ordered by id.
 	ListCallEvents(ctx context.Context, callID int64) ([]CallEvent, error)
+	// ListFoldEvents returns, in one statement, the events of each of the
+	// calls, by call id and ordered by id, without what Call.Fold does not
+	// read (Payload, AISummary, Transcript).
+	ListFoldEvents(ctx context.Context, callIDs []int64) (map[int64][]CallEvent, error)
 	// UpdateCall writes all of c's mutable fields (derived fields, Version,
 	// Kommo record, UpdatedAt).
 	UpdateCall(ctx context.Context, c *Call) error
@@ -93,10 +102,20 @@ type Queries interface {
 	// to run at `at` (now if zero). While one is pending (available, scheduled, retryable, running)
 	// for the call, this is a no-op: a burst of events becomes one job.
 	EnqueueSync(ctx context.Context, accountID, callID int64, at time.Time) error
+	// EnqueueSyncs is EnqueueSync of several calls, with one look-up of the
+	// jobs already pending for all of them.
+	EnqueueSyncs(ctx context.Context, syncs []SyncRequest) error
 	// CompleteJob marks the running River job jobID completed in this
 	// transaction (river.JobCompleteTx). It must be called with the worker's
 	// context, inside InTx.
 	CompleteJob(ctx context.Context, jobID int64) error
+}
+
+// SyncRequest asks for a call's sync job (Queries.EnqueueSyncs): due at At,
+// or at once when At is zero.
+type SyncRequest struct {
+	AccountID, CallID int64
+	At                time.Time
 }
 
 // Store is callbridge's database: SQLite (package sqlite) or PostgreSQL

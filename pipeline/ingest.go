@@ -224,7 +224,7 @@ func (in *Ingester) SaveResult(ctx context.Context, acct *callbridge.Account, r 
 			return err
 		}
 		if inserted { // else the same result was saved before: nothing new
-			if err := in.refold(ctx, q, call, now); err != nil {
+			if err := in.refold(ctx, q, []*callbridge.Call{call}, now); err != nil {
 				return err
 			}
 		}
@@ -240,26 +240,38 @@ func (in *Ingester) SaveResult(ctx context.Context, acct *callbridge.Account, r 
 	return out, nil
 }
 
-// refold re-folds a locked call from all of its stored events, after new
-// ones were inserted in this transaction, bumps its version, writes it and
-// enqueues its sync job when it is loggable.
-func (in *Ingester) refold(ctx context.Context, q callbridge.Queries, call *callbridge.Call, now time.Time) error {
-	events, err := q.ListCallEvents(ctx, call.ID)
+// refold re-folds locked calls from all of their stored events, after new
+// ones were inserted in this transaction: it reads the events of all of
+// them in one statement, bumps each call's version and writes it, and
+// enqueues the sync jobs of those that are loggable.
+func (in *Ingester) refold(ctx context.Context, q callbridge.Queries, calls []*callbridge.Call, now time.Time) error {
+	if len(calls) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(calls))
+	for i, c := range calls {
+		ids[i] = c.ID
+	}
+	events, err := q.ListFoldEvents(ctx, ids)
 	if err != nil {
 		return err
 	}
-	call.Fold(events)
-	call.Version++
-	call.UpdatedAt = now
-	if err := q.UpdateCall(ctx, call); err != nil {
-		return err
-	}
-	if call.Loggable() {
-		if err := q.EnqueueSync(ctx, call.AccountID, call.ID, in.syncAt(call, now)); err != nil {
+	var syncs []callbridge.SyncRequest
+	for _, call := range calls {
+		call.Fold(events[call.ID])
+		call.Version++
+		call.UpdatedAt = now
+		if err := q.UpdateCall(ctx, call); err != nil {
 			return err
 		}
+		if call.Loggable() {
+			syncs = append(syncs, callbridge.SyncRequest{AccountID: call.AccountID, CallID: call.ID, At: in.syncAt(call, now)})
+		}
 	}
-	return nil
+	if len(syncs) == 0 {
+		return nil
+	}
+	return q.EnqueueSyncs(ctx, syncs)
 }
 
 // syncAt is when the sync job should run: a hold after the call first became

@@ -319,10 +319,14 @@ func (in *Ingester) commitAlone(r *ingestReq) {
 // commitTx stores in one transaction of ctx the events of the webhooks get
 // returns, called once when the transaction has begun; shared says whether
 // ctx is a batch's rather than the one webhook's own. It locks every call
-// they name in one global order (so that concurrent transactions cannot
-// deadlock on PostgreSQL), inserts the events webhook by webhook, then
-// re-folds, writes and enqueues each changed call once. After the commit it
-// calls OnCommit; the caller sets the outcomes.
+// they name (lockCalls), inserts the events webhook by webhook, then
+// re-folds, writes and enqueues each changed call once (refold). After the
+// commit it calls OnCommit; the caller sets the outcomes.
+//
+// Two committers of one Ingester never hold the same call (take). A
+// transaction of another replica that locks the same calls in another order
+// can deadlock with this one on PostgreSQL; PostgreSQL breaks the deadlock by
+// failing one transaction, whose webhooks commitNext then commits one by one.
 func (in *Ingester) commitTx(ctx context.Context, get func() []*ingestReq, shared bool) error {
 	type work struct {
 		call    *callbridge.Call
@@ -363,13 +367,13 @@ func (in *Ingester) commitTx(ctx context.Context, get func() []*ingestReq, share
 			}
 		}
 		slices.SortFunc(refs, compareRefs)
+		locked, err := lockCalls(ctx, q, refs)
+		if err != nil {
+			return err
+		}
 		calls := make(map[callRef]*work, len(refs))
 		for _, ref := range refs {
-			c, err := q.LockCall(ctx, ref.account, ref.conn, ref.id)
-			if err != nil {
-				return err
-			}
-			calls[ref] = &work{call: c}
+			calls[ref] = &work{call: locked[ref]}
 		}
 		for _, r := range reqs {
 			for i := range r.events {
@@ -384,17 +388,14 @@ func (in *Ingester) commitTx(ctx context.Context, get func() []*ingestReq, share
 				w.changed = w.changed || ok
 			}
 		}
+		var fold []*callbridge.Call
 		for _, ref := range refs {
-			w := calls[ref]
-			if !w.changed {
-				continue // provider retries only: nothing new
+			if w := calls[ref]; w.changed { // else provider retries only: nothing new
+				fold = append(fold, w.call)
+				changed = append(changed, w)
 			}
-			if err := in.refold(ctx, q, w.call, now); err != nil {
-				return err
-			}
-			changed = append(changed, w)
 		}
-		return nil
+		return in.refold(ctx, q, fold, now)
 	})
 	if err != nil {
 		for _, m := range inserted {
@@ -413,6 +414,39 @@ func (in *Ingester) commitTx(ctx context.Context, get func() []*ingestReq, share
 		}
 	}
 	return nil
+}
+
+// lockCalls locks the calls refs name, sorted by compareRefs: those that
+// exist with one statement per connection, then those that do not, created
+// one by one.
+func lockCalls(ctx context.Context, q callbridge.Queries, refs []callRef) (map[callRef]*callbridge.Call, error) {
+	out := make(map[callRef]*callbridge.Call, len(refs))
+	for len(refs) > 0 {
+		n := 1
+		for n < len(refs) && refs[n].conn == refs[0].conn && refs[n].account == refs[0].account {
+			n++
+		}
+		group := refs[:n]
+		refs = refs[n:]
+		ids := make([]string, len(group))
+		for i, ref := range group {
+			ids[i] = ref.id
+		}
+		existing, err := q.LockCalls(ctx, group[0].account, group[0].conn, ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, ref := range group {
+			c := existing[ref.id]
+			if c == nil {
+				if c, err = q.LockCall(ctx, ref.account, ref.conn, ref.id); err != nil {
+					return nil, err
+				}
+			}
+			out[ref] = c
+		}
+	}
+	return out, nil
 }
 
 // eventContext is the context of the InsertEvent of r's event i in a

@@ -382,7 +382,10 @@ func (w *SyncWorker) update(ctx context.Context, acct *callbridge.Account, call 
 	if rec.NoteID != 0 && rec.Text == text && rec.CallStatus == status && rec.Duration == call.Duration && rec.Link == link {
 		return &rec, nil
 	}
+	var note *kommo.Note
 	if rec.NoteID == 0 {
+		// A note written with POST /calls: Kommo did not say its id. The
+		// list that finds it carries the note as GetNote would.
 		n, err := w.findNote(ctx, acct, rec.EntityType, []int64{rec.EntityID}, call.UID)
 		if err != nil {
 			return nil, err
@@ -392,14 +395,16 @@ func (w *SyncWorker) update(ctx context.Context, acct *callbridge.Account, call 
 				"entity_type", rec.EntityType, "entity_id", rec.EntityID)
 			return &rec, nil
 		}
-		rec.NoteID = n.ID
-	}
-	note, err := w.Kommo.GetNote(ctx, acct, rec.EntityType, rec.NoteID)
-	if callbridge.ErrorCode(err) == callbridge.ENOTFOUND {
-		w.log().Info("call note was deleted in Kommo; not recreating it", "account_id", acct.ID, "call_uid", call.UID, "note_id", rec.NoteID)
-		return &rec, nil
-	} else if err != nil {
-		return nil, err
+		rec.NoteID, note = n.ID, n
+	} else {
+		n, err := w.Kommo.GetNote(ctx, acct, rec.EntityType, rec.NoteID)
+		if callbridge.ErrorCode(err) == callbridge.ENOTFOUND {
+			w.log().Info("call note was deleted in Kommo; not recreating it", "account_id", acct.ID, "call_uid", call.UID, "note_id", rec.NoteID)
+			return &rec, nil
+		} else if err != nil {
+			return nil, err
+		}
+		note = n
 	}
 	merged := callbridge.MergeNote(note.Params.CallResult, rec.Text, lines)
 	if link == "" && note.Params.Link != "" && rec.Link != "" {

@@ -165,3 +165,21 @@ func (db *DB) EnqueueSync(ctx context.Context, accountID, callID int64, at time.
 func (db *DB) CompleteJob(ctx context.Context, jobID int64) error {
 	return run0(ctx, db, func(q *queries) error { return q.CompleteJob(ctx, jobID) })
 }
+
+// LockCalls implements callbridge.Queries (the locks last as long as its
+// own transaction: use it inside InTx).
+func (db *DB) LockCalls(ctx context.Context, accountID, connectionID int64, ids []string) (map[string]*callbridge.Call, error) {
+	return run(ctx, db, func(q *queries) (map[string]*callbridge.Call, error) {
+		return q.LockCalls(ctx, accountID, connectionID, ids)
+	})
+}
+
+// ListFoldEvents implements callbridge.Queries.
+func (db *DB) ListFoldEvents(ctx context.Context, callIDs []int64) (map[int64][]callbridge.CallEvent, error) {
+	return read(ctx, db, func(q *queries) (map[int64][]callbridge.CallEvent, error) { return q.ListFoldEvents(ctx, callIDs) })
+}
+
+// EnqueueSyncs implements callbridge.Queries.
+func (db *DB) EnqueueSyncs(ctx context.Context, syncs []callbridge.SyncRequest) error {
+	return run0(ctx, db, func(q *queries) error { return q.EnqueueSyncs(ctx, syncs) })
+}

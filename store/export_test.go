@@ -2,7 +2,6 @@ package store
 
 // Exported for the external tests of this package.
 var (
-	SyncUniqueKey       = syncUniqueKey
-	SyncPendingSQLite   = syncPendingSQLite
-	SyncPendingPostgres = syncPendingPostgres
+	SyncUniqueKey   = syncUniqueKey
+	SyncsPendingSQL = syncsPendingSQL
 )

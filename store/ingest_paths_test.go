@@ -84,15 +84,17 @@ func TestSyncPendingUsesUniqueIndex(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer tx.Rollback(ctx)
-			explain, stmt := "EXPLAIN QUERY PLAN ", store.SyncPendingSQLite
+			explain, stmt := "EXPLAIN QUERY PLAN ", store.SyncsPendingSQL(store.DialectSQLite, 2)
+			args := []any{store.SyncUniqueKey(1, 2), store.SyncUniqueKey(1, 3)}
 			if s.name == "PostgreSQL" {
 				// A plan for a large table, as production has.
 				if _, err := tx.Exec(ctx, `SET LOCAL enable_seqscan = off`); err != nil {
 					t.Fatal(err)
 				}
-				explain, stmt = "EXPLAIN ", store.SyncPendingPostgres
+				explain, stmt = "EXPLAIN ", store.SyncsPendingSQL(store.DialectPostgres, 2)
+				args = []any{[][]byte{store.SyncUniqueKey(1, 2), store.SyncUniqueKey(1, 3)}}
 			}
-			rows, err := tx.Query(ctx, explain+stmt, store.SyncUniqueKey(1, 2))
+			rows, err := tx.Query(ctx, explain+stmt, args...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -140,18 +142,7 @@ func TestInsertEventConnectionCheck(t *testing.T) {
 		t.Run(s.name, func(t *testing.T) {
 			db := s.open(t)
 			ctx := t.Context()
-			var accts [2]*callbridge.Account
-			var conns [2]*callbridge.Connection
-			for i := range accts {
-				accts[i] = &callbridge.Account{KommoID: 77_000_010 + int64(i), Subdomain: "conn"}
-				if err := db.UpsertAccount(ctx, accts[i]); err != nil {
-					t.Fatal(err)
-				}
-				conns[i] = &callbridge.Connection{AccountID: accts[i].ID, Provider: "twilio", Credentials: map[string]string{}}
-				if err := db.CreateConnection(ctx, conns[i]); err != nil {
-					t.Fatal(err)
-				}
-			}
+			accts, conns := twoAccounts(t, db, 77_000_010)
 			ev := func(acct int64, conn int64, key string) *callbridge.CallEvent {
 				return &callbridge.CallEvent{AccountID: acct, ConnectionID: conn, Type: callbridge.EventStatus, Key: key,
 					ProviderCallID: "CA1", Status: callbridge.StatusRinging, Child: true, Duration: 3, Sequence: 2,
@@ -195,4 +186,23 @@ func TestInsertEventConnectionCheck(t *testing.T) {
 			}
 		})
 	}
+}
+
+// twoAccounts creates two accounts, Kommo ids kommoID and kommoID+1, with a
+// Twilio connection each.
+func twoAccounts(t *testing.T, db callbridge.Store, kommoID int64) ([2]*callbridge.Account, [2]*callbridge.Connection) {
+	t.Helper()
+	var accts [2]*callbridge.Account
+	var conns [2]*callbridge.Connection
+	for i := range accts {
+		accts[i] = &callbridge.Account{KommoID: kommoID + int64(i), Subdomain: "test"}
+		if err := db.UpsertAccount(t.Context(), accts[i]); err != nil {
+			t.Fatal(err)
+		}
+		conns[i] = &callbridge.Connection{AccountID: accts[i].ID, Provider: "twilio", Credentials: map[string]string{}}
+		if err := db.CreateConnection(t.Context(), conns[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return accts, conns
 }

@@ -33,21 +33,7 @@ import (
 // nothing because River computes its keys differently from syncUniqueKey
 // (a River upgrade), every call simply takes the slower insert.
 func (q *queries) EnqueueSync(ctx context.Context, accountID, callID int64, at time.Time) error {
-	pending, err := q.syncPending(ctx, accountID, callID)
-	if err != nil {
-		return fmt.Errorf("enqueue sync of call %d: %w", callID, err)
-	}
-	if pending {
-		return nil // River would skip the insert as a duplicate
-	}
-	opts := &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: syncUniqueStates}}
-	if !at.IsZero() {
-		opts.ScheduledAt = at
-	}
-	if _, err := q.tx.InsertJob(ctx, callbridge.SyncCallArgs{AccountID: accountID, CallID: callID}, opts); err != nil {
-		return fmt.Errorf("enqueue sync of call %d: %w", callID, err)
-	}
-	return nil
+	return q.EnqueueSyncs(ctx, []callbridge.SyncRequest{{AccountID: accountID, CallID: callID, At: at}})
 }
 
 // syncUniqueStates are the states in which a sync job blocks another for the
@@ -75,30 +61,12 @@ func syncUniqueKey(accountID, callID int64) []byte {
 	return sum[:]
 }
 
-// syncPending reports whether a sync job of the call is committed in one of
-// syncUniqueStates. The WHERE clauses repeat the predicate of River's partial
-// unique index (river_job_unique_idx) so that both databases look the key up
-// in that index.
-func (q *queries) syncPending(ctx context.Context, accountID, callID int64) (bool, error) {
-	stmt := syncPendingSQLite
-	if q.db.backend.Dialect() == DialectPostgres {
-		stmt = syncPendingPostgres
-	}
-	var one int
-	err := q.tx.QueryRow(ctx, stmt, syncUniqueKey(accountID, callID)).Scan(&one)
-	switch {
-	case errors.Is(err, ErrNoRows):
-		return false, nil
-	case err != nil:
-		return false, err
-	}
-	return true, nil
-}
-
+// syncPendingSQLite and syncPendingPostgres are the condition, besides the
+// unique key, of a job that blocks another sync job of its call. They repeat
+// the predicate of River's partial unique index (river_job_unique_idx) so
+// that both databases look the key up in that index.
 const (
-	syncPendingSQLite = `SELECT 1 FROM river_job
-		WHERE unique_key = $1
-			AND unique_key IS NOT NULL
+	syncPendingSQLite = `unique_key IS NOT NULL
 			AND unique_states IS NOT NULL
 			AND CASE state
 				WHEN 'available' THEN unique_states & (1 << 0)
@@ -112,9 +80,7 @@ const (
 				ELSE 0
 			END >= 1
 			AND state IN ('available', 'pending', 'running', 'scheduled', 'retryable')`
-	syncPendingPostgres = `SELECT 1 FROM river_job
-		WHERE unique_key = $1
-			AND unique_key IS NOT NULL
+	syncPendingPostgres = `unique_key IS NOT NULL
 			AND unique_states IS NOT NULL
 			AND river_job_state_in_bitmask(unique_states, state)
 			AND state IN ('available', 'pending', 'running', 'scheduled', 'retryable')`
