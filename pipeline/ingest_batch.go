@@ -135,30 +135,21 @@ func (in *Ingester) commitLoop() {
 	}
 }
 
-// take removes up to MaxBatch webhooks from the queue, skipping those of a
-// call in a batch that another committer is committing (and every later
-// webhook of a call skipped), and marks their calls busy until release. Two
-// committers thus never wait for each other's lock on a call's row, and a
-// call's webhooks are still committed in the order they arrived.
+// take removes up to MaxBatch webhooks from the queue (see pick) and marks
+// their calls busy until release.
 func (in *Ingester) take() []*ingestReq {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	limit := cmp.Or(max(in.MaxBatch, 0), DefaultMaxBatch)
-	var batch []*ingestReq
-	var skipped map[callRef]bool
+	picked := in.pick(cmp.Or(max(in.MaxBatch, 0), DefaultMaxBatch))
+	batch := make([]*ingestReq, 0, len(picked))
 	kept := in.queue[:0]
-	for _, r := range in.queue {
-		if len(batch) == limit || in.blocked(r, skipped) {
-			if skipped == nil {
-				skipped = map[callRef]bool{}
-			}
-			for _, ref := range r.refs {
-				skipped[ref] = true
-			}
-			kept = append(kept, r)
+	for i, r := range in.queue {
+		if len(picked) > 0 && picked[0] == i {
+			picked = picked[1:]
+			batch = append(batch, r)
 			continue
 		}
-		batch = append(batch, r)
+		kept = append(kept, r)
 	}
 	clear(in.queue[len(kept):])
 	in.queue = kept
@@ -173,23 +164,28 @@ func (in *Ingester) take() []*ingestReq {
 	return batch
 }
 
-// blocked reports whether r names a call that is busy or in skipped (in.mu
-// held).
-func (in *Ingester) blocked(r *ingestReq, skipped map[callRef]bool) bool {
-	for _, ref := range r.refs {
-		if in.busy[ref] || skipped[ref] {
-			return true
-		}
-	}
-	return false
-}
-
 // takeable reports whether take would return a webhook (in.mu held).
-func (in *Ingester) takeable() bool {
+func (in *Ingester) takeable() bool { return len(in.pick(1)) > 0 }
+
+// pick returns the positions in the queue of the first webhooks, at most
+// limit, that name no call another committer is committing (busy), nor a
+// call of an earlier webhook left in the queue (in.mu held). Two committers
+// thus never wait for each other's lock on a call's row, and a call's
+// webhooks are still committed in the order they arrived.
+func (in *Ingester) pick(limit int) []int {
+	var picked []int
 	var skipped map[callRef]bool
-	for _, r := range in.queue {
-		if !in.blocked(r, skipped) {
-			return true
+	for i, r := range in.queue {
+		if len(picked) == limit {
+			break
+		}
+		blocked := false
+		for _, ref := range r.refs {
+			blocked = blocked || in.busy[ref] || skipped[ref]
+		}
+		if !blocked {
+			picked = append(picked, i)
+			continue
 		}
 		if skipped == nil {
 			skipped = map[callRef]bool{}
@@ -198,7 +194,7 @@ func (in *Ingester) takeable() bool {
 			skipped[ref] = true
 		}
 	}
-	return false
+	return picked
 }
 
 // release marks the calls of batch no longer busy.
