@@ -10,7 +10,11 @@ import (
 
 // batcher gathers concurrent writes for the same key (account, endpoint)
 // into one request of up to size items. A batch is sent when it is full or
-// wait after its first item arrived.
+// wait after its first item arrived; once sending, it waits for the limiter
+// and the token, and until then it stays open: writes that arrive meanwhile
+// join it (up to size). When Kommo's budget is contended (many accounts on
+// one IP, or a burst), the wait for a request slot thus fills batches instead
+// of queueing more requests.
 //
 // A caller whose context ends before its batch is sent is withdrawn from it
 // (its write never happens: KindTransient); after the batch was sent it gets
@@ -45,13 +49,16 @@ type outcome[O any] struct {
 }
 
 type batch[I, O any] struct {
-	key    batchKey
-	acct   *callbridge.Account
-	items  []*batchItem[I, O]
-	timer  *time.Timer
-	sent   bool // taken by the flush: items can no longer be withdrawn
-	taken  []*batchItem[I, O]
-	cancel context.CancelFunc
+	key   batchKey
+	acct  *callbridge.Account
+	items []*batchItem[I, O]
+	timer *time.Timer
+	// running: its flush has started; until it takes the items (sent),
+	// the batch stays open to new items unless it is full.
+	running bool
+	sent    bool // taken by the flush: items can no longer be withdrawn
+	taken   []*batchItem[I, O]
+	cancel  context.CancelFunc
 }
 
 type batchItem[I, O any] struct {
@@ -95,13 +102,14 @@ func (b *batcher[I, O]) do(ctx context.Context, acct *callbridge.Account, kind s
 		bt.timer = time.AfterFunc(b.wait, func() { b.close(bt) })
 	}
 	bt.items = append(bt.items, it)
-	full := len(bt.items) >= b.size
-	if full {
+	start := false
+	if len(bt.items) >= b.size {
 		delete(b.open, key)
 		bt.timer.Stop()
+		start, bt.running = !bt.running, true
 	}
 	b.mu.Unlock()
-	if full {
+	if start {
 		go b.run(bt)
 	}
 
@@ -141,18 +149,30 @@ func (b *batcher[I, O]) do(ctx context.Context, acct *callbridge.Account, kind s
 	return zero, callbridge.Transient(callbridge.EUNAVAILABLE, 0, ctx.Err(), "kommo: request not sent: %v", ctx.Err())
 }
 
-// close ends the collection of bt when its wait is over.
+// close starts sending bt when its wait is over. bt stays open to new
+// items until its flush takes them.
 func (b *batcher[I, O]) close(bt *batch[I, O]) {
 	b.mu.Lock()
-	if b.open[bt.key] != bt {
+	if b.open[bt.key] != bt || bt.running {
 		b.mu.Unlock()
-		return // already sent because it was full
+		return // already sending because it was full
 	}
-	delete(b.open, bt.key)
 	empty := len(bt.items) == 0
+	if empty {
+		delete(b.open, bt.key)
+	}
+	bt.running = true
 	b.mu.Unlock()
 	if !empty {
 		b.run(bt)
+	}
+}
+
+// seal ends bt's collection: no item joins it any more (b.mu held).
+func (b *batcher[I, O]) seal(bt *batch[I, O]) {
+	bt.sent = true
+	if b.open[bt.key] == bt {
+		delete(b.open, bt.key)
 	}
 }
 
@@ -190,7 +210,7 @@ func (b *batcher[I, O]) run(bt *batch[I, O]) {
 		b.mu.Lock()
 		defer b.mu.Unlock()
 		if !bt.sent {
-			bt.sent = true
+			b.seal(bt)
 			bt.taken = append([]*batchItem[I, O](nil), bt.items...)
 		}
 		ins := make([]I, len(bt.taken))
@@ -205,7 +225,7 @@ func (b *batcher[I, O]) run(bt *batch[I, O]) {
 	if !bt.sent {
 		// The flush failed before sending (limiter, token): its error goes
 		// to everyone still waiting.
-		bt.sent = true
+		b.seal(bt)
 		bt.taken = bt.items
 	}
 	taken := bt.taken

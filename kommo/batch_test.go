@@ -91,6 +91,67 @@ func TestAddCallSendsPartialBatchAfterWait(t *testing.T) {
 	}
 }
 
+// gateLimiter holds every request until its gate is opened, and tells when
+// one is waiting.
+type gateLimiter struct {
+	waiting chan struct{}
+	gate    chan struct{}
+}
+
+func (l *gateLimiter) Wait(ctx context.Context, _ int64) error {
+	select {
+	case l.waiting <- struct{}{}:
+	default:
+	}
+	select {
+	case <-l.gate:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (l *gateLimiter) Penalize(time.Time) {}
+
+// TestAddCallJoinsABatchWaitingForTheLimiter checks that calls arriving while
+// a batch waits for a request slot ride in that batch: when Kommo's budget is
+// the bottleneck, the wait fills batches instead of queueing requests.
+func TestAddCallJoinsABatchWaitingForTheLimiter(t *testing.T) {
+	lim := &gateLimiter{waiting: make(chan struct{}, 1), gate: make(chan struct{})}
+	e := newEnv(t, func(c *kommo.Config) { c.BatchSize = 10; c.BatchWait = 200 * time.Millisecond; c.Limiter = lim })
+	var phones []string
+	for i := range 16 {
+		phones = append(phones, phoneN(i))
+		e.f.addPhone(phoneN(i), "contacts", int64(i+1))
+	}
+	first := make(chan callResult, 1)
+	go func() {
+		res, err := e.c.AddCall(t.Context(), e.acct, callFor(phones[0]))
+		first <- callResult{phones[0], res, err}
+	}()
+	<-lim.waiting // the first call's batch waits for a slot
+	rest := make(chan []callResult, 1)
+	go func() { rest <- addCalls(t, e, phones[1:]) }()
+	// Nine calls fill the waiting batch to 10; the other six start a new
+	// batch, which waits for its slot too once its 200 ms are over (all
+	// fifteen are released at once, so they are in by then).
+	<-lim.waiting
+	close(lim.gate)
+	results := append([]callResult{<-first}, <-rest...)
+	for _, r := range results {
+		if r.err != nil {
+			t.Fatalf("%s: %v", r.phone, r.err)
+		}
+	}
+	sizes := []int{}
+	for _, b := range e.f.callBatches() {
+		sizes = append(sizes, len(b))
+	}
+	if len(sizes) != 2 || sizes[0]+sizes[1] != 16 || max(sizes[0], sizes[1]) != 10 {
+		t.Fatalf("batches of %v, want one of 10 (the waiting batch, filled) and one of 6", sizes)
+	}
+}
+
 func TestAddCallBodyShape(t *testing.T) {
 	e := newEnv(t, func(c *kommo.Config) { c.BatchSize = 1 })
 	e.f.addPhone("+14155550100", "leads", 1)

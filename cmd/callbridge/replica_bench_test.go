@@ -104,6 +104,7 @@ func TestReplicaBenchmarks(t *testing.T) {
 	// on one replica. Kommo's budget is per IP as well as per account, and a
 	// batch carries one account's calls, so more accounts mean smaller
 	// batches from the same budget.
+	var byEndpoint []string
 	for _, k := range []int{1, 10, 50} {
 		t.Run(fmt.Sprintf("Accounts%d", k), func(t *testing.T) {
 			rs := startReplicas(t, 1, "--workers", "100")
@@ -154,7 +155,12 @@ func TestReplicaBenchmarks(t *testing.T) {
 			kommo := requestsTo(rep.Stats) - requestsTo(before)
 			fmt.Fprintf(&out, "| %d | %d | %d | %.1f s | %.1f | %d | %.2f | %d | %d |\n", k, k*o.Calls, logged, wall.Seconds(),
 				float64(logged)/wall.Seconds(), kommo, float64(kommo)/float64(max(logged, 1)), maxWindow(rep.Stats), rep.Stats.TooManyRequests)
+			byEndpoint = append(byEndpoint, fmt.Sprintf("%d accounts: %s", k, endpointSummary(statsSince(rep.Stats, before))))
 		})
+	}
+
+	if len(byEndpoint) > 0 {
+		fmt.Fprintf(&out, "requests by endpoint:\n%s\n", strings.Join(byEndpoint, "\n"))
 	}
 
 	// Memory: one replica holding 10,000 calls whose Kommo writes are

@@ -562,6 +562,24 @@ func asInt(v any) int {
 }
 
 // endpointSummary lists request counts by endpoint, largest first.
+// statsSince is after's request counts less before's, by endpoint and
+// status (the other fields are after's).
+func statsSince(after, before sandbox.Stats) sandbox.Stats {
+	d := after
+	d.Requests = map[string]map[int]int{}
+	for ep, byStatus := range after.Requests {
+		for status, n := range byStatus {
+			if n -= before.Requests[ep][status]; n > 0 {
+				if d.Requests[ep] == nil {
+					d.Requests[ep] = map[int]int{}
+				}
+				d.Requests[ep][status] = n
+			}
+		}
+	}
+	return d
+}
+
 func endpointSummary(st sandbox.Stats) string {
 	type kv struct {
 		k string
