@@ -111,6 +111,7 @@ type Client struct {
 	unsorted  *batcher[UnsortedSIPInput, *UnsortedCreated]
 	notes     *batcher[NoteUpdate, struct{}]
 	noteReads *batcher[int64, *Note]
+	noteFinds *batcher[noteFind, *Note]
 	contacts  contactCache
 }
 
@@ -171,6 +172,7 @@ func NewClient(cfg Config, tokens TokenStore) *Client {
 	c.unsorted = newBatcher(cfg.BatchSize, cfg.BatchWait, c.flushUnsorted)
 	c.notes = newBatcher(cfg.BatchSize, cfg.BatchWait, c.flushNoteUpdates)
 	c.noteReads = newReadBatcher(cfg.BatchSize, cfg.BatchWait, c.flushNoteReads)
+	c.noteFinds = newReadBatcher(cfg.BatchSize, cfg.BatchWait, c.flushNoteFinds)
 	c.contacts.init()
 	return c
 }

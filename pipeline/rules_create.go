@@ -210,7 +210,7 @@ func (w *SyncWorker) move(ctx context.Context, r *run, rec callbridge.KommoRecor
 			if wait := r.settled(cur.IntentAt).Sub(w.now()); wait > 0 {
 				return nil, callbridge.Transient(callbridge.EUNAVAILABLE, wait, nil, "Waiting for an interrupted write to settle before looking for it.")
 			}
-			n, err := w.findNote(ctx, acct, cur.TargetType, []int64{cur.TargetID}, call.UID)
+			n, err := w.findNote(ctx, acct, cur.TargetType, cur.TargetID, call.UID)
 			if err != nil {
 				return nil, err
 			}
@@ -240,7 +240,7 @@ func (w *SyncWorker) move(ctx context.Context, r *run, rec callbridge.KommoRecor
 	plan := callbridge.Effect{TargetType: res.EntityType, TargetID: res.EntityID, Text: callbridge.RenderNote(lines),
 		FromType: rec.EntityType, FromID: rec.EntityID, FromNoteID: rec.NoteID}
 	look := func(ctx context.Context, e *callbridge.Effect) (*callbridge.Effect, error) {
-		n, err := w.findNote(ctx, acct, e.TargetType, []int64{e.TargetID}, call.UID)
+		n, err := w.findNote(ctx, acct, e.TargetType, e.TargetID, call.UID)
 		if err != nil || n == nil {
 			return nil, err
 		}

@@ -22,6 +22,7 @@ type Kommo interface {
 	ListUnsorted(ctx context.Context, acct *callbridge.Account, f kommo.UnsortedFilter) ([]kommo.Unsorted, error)
 	SearchContacts(ctx context.Context, acct *callbridge.Account, phone string) ([]kommo.Contact, error)
 	ListNotes(ctx context.Context, acct *callbridge.Account, entityType string, f kommo.NotesFilter) ([]kommo.Note, error)
+	FindCallNote(ctx context.Context, acct *callbridge.Account, entityType string, entityID int64, uniq string) (*kommo.Note, error)
 	GetNote(ctx context.Context, acct *callbridge.Account, entityType string, id int64) (*kommo.Note, error)
 	UpdateNote(ctx context.Context, acct *callbridge.Account, entityType string, u kommo.NoteUpdate) error
 
@@ -384,9 +385,9 @@ func (w *SyncWorker) update(ctx context.Context, acct *callbridge.Account, call 
 	}
 	var note *kommo.Note
 	if rec.NoteID == 0 {
-		// A note written with POST /calls: Kommo did not say its id. The
-		// list that finds it carries the note as GetNote would.
-		n, err := w.findNote(ctx, acct, rec.EntityType, []int64{rec.EntityID}, call.UID)
+		// A note Kommo made (an incoming lead's), whose id callbridge never
+		// learnt. The list that finds it carries the note as GetNote would.
+		n, err := w.findNote(ctx, acct, rec.EntityType, rec.EntityID, call.UID)
 		if err != nil {
 			return nil, err
 		}
@@ -438,25 +439,13 @@ func (w *SyncWorker) update(ctx context.Context, acct *callbridge.Account, call 
 	return &rec, nil
 }
 
-// findNote returns the call note with params.uniq == uid on the entities, or nil.
-func (w *SyncWorker) findNote(ctx context.Context, acct *callbridge.Account, entityType string, ids []int64, uid string) (*kommo.Note, error) {
-	for page := 1; page <= maxLookupPages; page++ {
-		notes, err := w.Kommo.ListNotes(ctx, acct, entityType, kommo.NotesFilter{
-			EntityIDs: ids, NoteTypes: []string{"call_in", "call_out"}, Page: page, Limit: 250,
-		})
-		if err != nil {
-			return nil, err
-		}
-		for i := range notes {
-			if notes[i].Params.Uniq == uid {
-				return &notes[i], nil
-			}
-		}
-		if len(notes) < 250 {
-			return nil, nil
-		}
+// findNote returns the call note with params.uniq == uid on the entity, or
+// nil (kommo.Client.FindCallNote: concurrent searches share requests).
+func (w *SyncWorker) findNote(ctx context.Context, acct *callbridge.Account, entityType string, id int64, uid string) (*kommo.Note, error) {
+	if id <= 0 || entityType == "" {
+		return nil, nil // no entity: no note on it
 	}
-	return nil, nil
+	return w.Kommo.FindCallNote(ctx, acct, entityType, id, uid)
 }
 
 // markIntent commits the write intent before a create and returns the attempt number.
