@@ -70,6 +70,12 @@ type KommoRecord struct {
 	// Text is the note text (the call_result param) exactly as last written;
 	// MergeNote uses it to tell our lines from a manager's edits.
 	Text string
+	// Unconfirmed holds the lines of note texts sent since Text was last
+	// confirmed whose outcome callbridge did not learn (a dropped response, a
+	// 5xx after the write, a process killed mid-request). Kommo may show any
+	// of them, so KommoRecord.Merge counts them as ours too; "" once a write is
+	// confirmed. It is saved before each note update is sent (see Sending).
+	Unconfirmed string
 	// Status, Duration and Link as last written, to skip no-op updates.
 	CallStatus    int
 	Duration      int

@@ -259,13 +259,31 @@ func splitLine(s string) (label, value string, ok bool) {
 // it is. Lines of next whose label callbridge never wrote before are appended;
 // a line callbridge wrote that the manager deleted stays deleted.
 func MergeNote(current, previous string, next []NoteLine) string {
+	return mergeNote(current, previous, "", next)
+}
+
+// Merge is MergeNote for the record's note: its Unconfirmed lines count as
+// callbridge's too where the note shows them. A label only an unconfirmed
+// send carried is not taken as deleted by the manager when the note lacks
+// it (the send may not have applied): next's line for it is appended.
+func (r *KommoRecord) Merge(current string, next []NoteLine) string {
+	return mergeNote(current, r.Text, r.Unconfirmed, next)
+}
+
+func mergeNote(current, previous, unconfirmed string, next []NoteLine) string {
 	if current == "" && previous == "" {
 		return RenderNote(next)
 	}
-	prev := map[string]string{}
+	wrote := map[string]bool{} // labels callbridge certainly wrote
+	ours := map[string]bool{}  // exact lines callbridge wrote or may have
 	for _, s := range strings.Split(previous, "\n") {
-		if l, v, ok := splitLine(s); ok {
-			prev[l] = v
+		if l, _, ok := splitLine(s); ok {
+			wrote[l], ours[s] = true, true
+		}
+	}
+	for _, s := range strings.Split(unconfirmed, "\n") {
+		if _, _, ok := splitLine(s); ok {
+			ours[s] = true
 		}
 	}
 	want := map[string]string{}
@@ -275,8 +293,8 @@ func MergeNote(current, previous string, next []NoteLine) string {
 	seen := map[string]bool{}
 	var out []string
 	for _, s := range strings.Split(current, "\n") {
-		l, v, ok := splitLine(s)
-		if pv, ours := prev[l]; ok && ours && pv == v && !seen[l] {
+		l, _, ok := splitLine(s)
+		if ok && ours[s] && !seen[l] {
 			seen[l] = true
 			if nv, keep := want[l]; keep {
 				out = append(out, l+": "+nv)
@@ -289,11 +307,45 @@ func MergeNote(current, previous string, next []NoteLine) string {
 		out = append(out, s)
 	}
 	for _, ln := range next {
-		if _, wrote := prev[ln.Label]; !wrote && !seen[ln.Label] {
+		if !wrote[ln.Label] && !seen[ln.Label] {
 			out = append(out, ln.Label+": "+ln.Value)
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// Sending adds the lines of text, about to be sent to the note, to
+// r.Unconfirmed (each line once) and reports whether it changed: then the
+// record must be saved before the request goes out, so that neither a lost
+// response nor a killed process can make callbridge mistake its own lines
+// for a manager's.
+func (r *KommoRecord) Sending(text string) bool {
+	have := map[string]bool{}
+	for _, s := range strings.Split(r.Text, "\n") {
+		have[s] = true
+	}
+	for _, s := range strings.Split(r.Unconfirmed, "\n") {
+		have[s] = true
+	}
+	changed := false
+	for _, s := range strings.Split(text, "\n") {
+		if have[s] || s == "" {
+			continue
+		}
+		have[s] = true
+		if r.Unconfirmed != "" {
+			r.Unconfirmed += "\n"
+		}
+		r.Unconfirmed += s
+		changed = true
+	}
+	return changed
+}
+
+// Confirm records that text was written to the note: it becomes Text and no
+// send is unconfirmed any more.
+func (r *KommoRecord) Confirm(text string) {
+	r.Text, r.Unconfirmed = text, ""
 }
 
 // KommoCallStatus returns the call_status (1–7) Kommo should show: the

@@ -45,6 +45,33 @@ func TestMergeNote(t *testing.T) {
 			t.Fatalf("second merge changed the note:\n%s\n---\n%s", once, twice)
 		}
 	})
+	t.Run("UnconfirmedSendIsOurs", func(t *testing.T) {
+		// A send of a result whose answer was lost may or may not show in
+		// Kommo; either way the newer result replaces it, and a manager's
+		// edit of the result line still survives.
+		rec := callbridge.KommoRecord{Text: first}
+		lost := "Call: Incoming\nStatus: Answered\nDuration: 1m 05s\nRecording: (pending)\nResult: Left a voicemail"
+		if !rec.Sending(lost) || rec.Sending(lost) {
+			t.Fatal("Sending must report a change once")
+		}
+		if rec.Unconfirmed != "Result: Left a voicemail" {
+			t.Fatalf("unconfirmed %q", rec.Unconfirmed)
+		}
+		want := "Call: Incoming\nStatus: Answered\nDuration: 1m 05s\nRecording: https://cb.example/rec/x\nResult: Sent the quote"
+		for _, current := range []string{lost, first} {
+			if got := rec.Merge(current, next); got != want {
+				t.Fatalf("current %q:\ngot:\n%s\nwant:\n%s", current, got, want)
+			}
+		}
+		edited := strings.Replace(lost, "Left a voicemail", "Call back Monday", 1)
+		if got := rec.Merge(edited, next); !strings.Contains(got, "Result: Call back Monday") || strings.Contains(got, "Sent the quote") {
+			t.Fatalf("manager's result lost:\n%s", got)
+		}
+		rec.Confirm(want)
+		if rec.Text != want || rec.Unconfirmed != "" || rec.Merge(want, next) != want {
+			t.Fatalf("after Confirm: %+v", rec)
+		}
+	})
 	t.Run("Localized", func(t *testing.T) {
 		es := callbridge.RenderNote(callbridge.NoteLines(call, "es", ""))
 		if want := "Llamada: Entrante\nEstado: Contestada\nDuración: 1m 05s\nResultado: Sent the quote\nGrabación: (pending)"; es != want {

@@ -260,7 +260,7 @@ func (w *SyncWorker) move(ctx context.Context, r *run, rec callbridge.KommoRecor
 		n, err := w.Kommo.AddNote(ctx, acct, e.TargetType, kommo.NoteInput{
 			EntityID: e.TargetID, NoteType: noteType(call.Direction),
 			Params: kommo.NoteParams{Uniq: call.UID, Duration: call.Duration, Source: s.SourceName, Link: link,
-				Phone: call.CustomerNumber, CallResult: callbridge.MergeNote(current, rec.Text, lines), CallStatus: status},
+				Phone: call.CustomerNumber, CallResult: rec.Merge(current, lines), CallStatus: status},
 		})
 		if err != nil {
 			return nil, err

@@ -243,3 +243,95 @@ func testManagerEditSurvives(t *testing.T, backend string) {
 		t.Fatalf("note %q", got)
 	}
 }
+
+// TestLostNoteUpdateStaysOurs loses the answer to a note update that Kommo
+// applied (accept-then-drop, or a 5xx after applying) and saves a newer
+// result before the retry: the note must end with the newer result. The
+// lost update's lines are callbridge's own, not a manager's edit to keep.
+func TestLostNoteUpdateStaysOurs(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b, func(t *testing.T) { testLostNoteUpdateStaysOurs(t, b) })
+	}
+}
+
+func testLostNoteUpdateStaysOurs(t *testing.T, backend string) {
+	e := newEnv(t, backend)
+	for i, tc := range []struct {
+		name   string
+		known  bool   // the number is a contact's; otherwise an incoming lead
+		fault  string // "drop" or "after"
+		during string // the input whose note update is lost
+	}{
+		{name: "ContactDropped", known: true, fault: "drop", during: inResult},
+		{name: "ContactFailedAfterApplying", known: true, fault: "after", during: inResult},
+		{name: "IncomingLeadDropped", fault: "drop", during: inResult},
+		{name: "IncomingLeadFirstUpdateDropped", fault: "drop", during: inHangup},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			num := number(900, i)
+			entity := "leads"
+			var seed sandbox.SeedAccount
+			if tc.known {
+				entity = "contacts"
+				seed.Contacts = []sandbox.SeedContact{{Ref: "c", Name: "Client", Phones: []string{num}}}
+			}
+			a := e.account(callbridge.Settings{}, seed)
+			sid := "lost-" + tc.name
+			first := callSpec{Number: num, Outcome: "missed", Result: &callbridge.CallResult{Text: "Sent the price list"}}
+			latest := first
+			latest.Result = &callbridge.CallResult{Text: "Needs a contract draft"}
+			if tc.during == inResult {
+				a.drive(t, sid, first, []string{inHangup})
+			}
+			f := sandbox.Faults{Endpoints: []string{"PATCH /api/v4/" + entity + "/notes"}, MaxFaults: 1}
+			if tc.fault == "drop" {
+				f.DropRate = 1
+			} else {
+				f.ErrorAfterRate = 1
+			}
+			before := e.emu.Stats()
+			e.emu.SetFaults(f)
+			defer e.emu.SetFaults(sandbox.Faults{})
+			if tc.during == inHangup {
+				// The result comes first; the incoming lead's first update
+				// carries it.
+				a.drive(t, sid, first, []string{inResult})
+				a.send(t, sid, first, inHangup)
+				waitFault(t, e, before)
+			} else {
+				a.send(t, sid, first, inResult)
+				waitFault(t, e, before)
+			}
+			a.send(t, sid, latest, inResult)
+			a.waitIdle(t, sid)
+			c := a.call(t, sid)
+			ns := notesOf(a.state(t), c.UID)
+			if len(ns) != 1 {
+				t.Fatalf("%d notes", len(ns))
+			}
+			got := text(ns[0])
+			if !strings.Contains(got, "Result: Needs a contract draft") || strings.Contains(got, "price list") || strings.Count(got, "Result:") != 1 {
+				t.Fatalf("note %q, want only the latest result", got)
+			}
+			if c.Kommo.Unconfirmed != "" || c.Kommo.Text != got {
+				t.Fatalf("record after a confirmed update: text %q, unconfirmed %q", c.Kommo.Text, c.Kommo.Unconfirmed)
+			}
+		})
+	}
+}
+
+// waitFault waits until the emulator injected a fault after before.
+func waitFault(t *testing.T, e *env, before sandbox.Stats) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		st := e.emu.Stats()
+		if st.Dropped+st.InjectedErrors > before.Dropped+before.InjectedErrors {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no fault was injected")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -380,7 +380,7 @@ func (w *SyncWorker) create(ctx context.Context, r *run, lines []callbridge.Note
 func (w *SyncWorker) update(ctx context.Context, acct *callbridge.Account, call *callbridge.Call, rec callbridge.KommoRecord, lines []callbridge.NoteLine, link string) (*callbridge.KommoRecord, error) {
 	text := callbridge.RenderNote(lines)
 	status := callbridge.KommoCallStatus(call)
-	if rec.NoteID != 0 && rec.Text == text && rec.CallStatus == status && rec.Duration == call.Duration && rec.Link == link {
+	if rec.NoteID != 0 && rec.Text == text && rec.Unconfirmed == "" && rec.CallStatus == status && rec.Duration == call.Duration && rec.Link == link {
 		return &rec, nil
 	}
 	var note *kommo.Note
@@ -407,7 +407,15 @@ func (w *SyncWorker) update(ctx context.Context, acct *callbridge.Account, call 
 		}
 		note = n
 	}
-	merged := callbridge.MergeNote(note.Params.CallResult, rec.Text, lines)
+	merged := rec.Merge(note.Params.CallResult, lines)
+	if rec.Sending(text) {
+		// Saved before sending (with the note id an incoming lead's search
+		// found): whatever becomes of the request, the next merge knows
+		// these lines as ours.
+		if err := w.saveRecord(ctx, acct, call, rec); err != nil {
+			return nil, err
+		}
+	}
 	if link == "" && note.Params.Link != "" && rec.Link != "" {
 		// The recording was deleted (the 18-hour rule): the link goes too.
 		// UpdateNote cannot send an empty value; a PATCH of the note can.
@@ -421,7 +429,8 @@ func (w *SyncWorker) update(ctx context.Context, acct *callbridge.Account, call 
 			}
 			return nil, err
 		}
-		rec.Text, rec.CallStatus, rec.Duration, rec.Link = text, status, call.Duration, link
+		rec.Confirm(text)
+		rec.CallStatus, rec.Duration, rec.Link = status, call.Duration, link
 		return &rec, nil
 	}
 	upd := kommo.NoteUpdate{ID: rec.NoteID, Params: kommo.NoteParams{
@@ -435,7 +444,8 @@ func (w *SyncWorker) update(ctx context.Context, acct *callbridge.Account, call 
 		}
 		return nil, err
 	}
-	rec.Text, rec.CallStatus, rec.Duration, rec.Link = text, status, call.Duration, link
+	rec.Confirm(text)
+	rec.CallStatus, rec.Duration, rec.Link = status, call.Duration, link
 	return &rec, nil
 }
 

@@ -21,7 +21,7 @@ const callColumns = `id, uid, account_id, connection_id, provider_call_id,
 	started_at, answered_at, ended_at, recording_id, recording_url, result, version,
 	kommo_state, kommo_attempt, kommo_intent_at, kommo_entity_type, kommo_entity_id, kommo_note_id,
 	kommo_unsorted_uid, kommo_text, kommo_call_status, kommo_duration, kommo_link,
-	kommo_synced_version, kommo_synced_at, kommo_last_error, created_at, updated_at`
+	kommo_synced_version, kommo_synced_at, kommo_last_error, kommo_unconfirmed, created_at, updated_at`
 
 func scanCall(r interface{ Scan(...any) error }) (*callbridge.Call, error) {
 	var c callbridge.Call
@@ -31,7 +31,7 @@ func scanCall(r interface{ Scan(...any) error }) (*callbridge.Call, error) {
 		tm(&c.StartedAt), tm(&c.AnsweredAt), tm(&c.EndedAt), &c.RecordingID, &c.RecordingURL, resultCol{&c.Result}, &c.Version,
 		&k.State, &k.Attempt, tm(&k.IntentAt), &k.EntityType, &k.EntityID, &k.NoteID,
 		&k.UnsortedUID, &k.Text, &k.CallStatus, &k.Duration, &k.Link,
-		&k.SyncedVersion, tm(&k.SyncedAt), &k.LastError, tm(&c.CreatedAt), tm(&c.UpdatedAt))
+		&k.SyncedVersion, tm(&k.SyncedAt), &k.LastError, &k.Unconfirmed, tm(&c.CreatedAt), tm(&c.UpdatedAt))
 	if err != nil {
 		return nil, err
 	}
@@ -166,7 +166,7 @@ func (q *queries) UpdateCall(ctx context.Context, c *callbridge.Call) error {
 			kommo_entity_type = $21, kommo_entity_id = $22, kommo_note_id = $23,
 			kommo_unsorted_uid = $24, kommo_text = $25, kommo_call_status = $26,
 			kommo_duration = $27, kommo_link = $28, kommo_synced_version = $29,
-			kommo_synced_at = $30, kommo_last_error = $31, updated_at = $32
+			kommo_synced_at = $30, kommo_last_error = $31, updated_at = $32, kommo_unconfirmed = $33
 		WHERE id = $1 AND account_id = $2`,
 		c.ID, c.AccountID,
 		string(c.Direction), string(c.Status), c.Ended, c.CustomerNumber, tail,
@@ -177,7 +177,7 @@ func (q *queries) UpdateCall(ctx context.Context, c *callbridge.Call) error {
 		k.EntityType, k.EntityID, k.NoteID,
 		k.UnsortedUID, k.Text, k.CallStatus,
 		k.Duration, k.Link, k.SyncedVersion,
-		usec(k.SyncedAt), k.LastError, q.now.UnixMicro())
+		usec(k.SyncedAt), k.LastError, q.now.UnixMicro(), k.Unconfirmed)
 	if err != nil {
 		return dbError(err, "Call")
 	}

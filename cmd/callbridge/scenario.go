@@ -504,7 +504,12 @@ func (c *cluster) verify(ctx context.Context, plans []*callPlan) (*report, error
 			}
 			text, _ := n.Params["call_result"].(string)
 			if p.ResultText != "" && !strings.Contains(text, p.ResultText) {
-				problem("note does not show the latest result %q: %q", p.ResultText, text)
+				folded := ""
+				if call.Result != nil {
+					folded = call.Result.Text
+				}
+				problem("note does not show the latest result %q: %q (callbridge's call has result %q, version %d, synced %d, record: note %d, text %q)",
+					p.ResultText, text, folded, call.Version, call.Kommo.SyncedVersion, call.Kommo.NoteID, call.Kommo.Text)
 			}
 			if p.ResultText != "" {
 				if st := asInt(n.Params["call_status"]); st != p.ResultStatus {
