@@ -15,6 +15,14 @@ type Call struct {
 	AccountID      int64
 	ConnectionID   int64
 	ProviderCallID string
+	// PlacedID is the id the provider's call-placing API answered for this
+	// call when its webhooks name the call otherwise (Plivo answers a
+	// request_uuid; its webhooks carry it as ALegRequestUUID): the id the
+	// widget knows a click-to-call by until the first webhook arrives. ""
+	// when no event carried one. Set by the first event that carries it
+	// (CallEvent.PlacedID), not by Fold; a result saved against it reaches
+	// this call.
+	PlacedID string
 
 	// Derived by Fold.
 	Direction      Direction

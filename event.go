@@ -71,6 +71,11 @@ type CallEvent struct {
 	// logical call (Twilio's outbound-dial leg to the manager).
 	LegID string
 	Child bool
+	// PlacedID is the id the provider's call-placing API returned for this
+	// call, when the event carries it and the provider names the call
+	// otherwise (Plivo's ALegRequestUUID); see Call.PlacedID. At most 200
+	// bytes; optional.
+	PlacedID string
 
 	Status    Status
 	Direction Direction

@@ -75,6 +75,15 @@ type Queries interface {
 	// transaction ends (SELECT … FOR UPDATE on PostgreSQL; SQLite transactions
 	// are serial). Concurrent callers for the same call are serialised.
 	LockCall(ctx context.Context, accountID, connectionID int64, providerCallID string) (*Call, error)
+	// LockPlacedCall locks the call of the connection whose PlacedID is
+	// placedID (the id a click-to-call was placed with), or returns
+	// ENOTFOUND. It never creates a call.
+	LockPlacedCall(ctx context.Context, accountID, connectionID int64, placedID string) (*Call, error)
+	// MovePlacedEvents gives the call providerCallID the events stored
+	// under placedID in the connection — a result the widget saved against
+	// a click-to-call's placed id before any webhook named the call — and
+	// deletes the call placedID named. It reports whether an event moved.
+	MovePlacedEvents(ctx context.Context, accountID, connectionID int64, placedID, providerCallID string) (bool, error)
 	// LockCalls locks, in one statement, the existing calls of connectionID
 	// in accountID whose provider call ids are among ids, in the order of
 	// their provider call ids, and returns them by provider call id. Ids

@@ -19,6 +19,7 @@ var fieldAliases = map[string]string{
 	"leg_id": "leg_id", "leg": "leg_id",
 	"parent_id": "parent_id", "parent_call_id": "parent_id", "parent": "parent_id",
 	"child":     "child",
+	"placed_id": "placed_id", "request_id": "placed_id", "request_uuid": "placed_id",
 	"direction": "direction",
 	"status":    "status", "callstatus": "status", "call_status": "status",
 	"customer": "customer", "customernumber": "customer", "customer_number": "customer",
@@ -327,7 +328,8 @@ func (m *mapping) build(r *result, e *env, base callbridge.CallEvent, keyPrefix 
 		legID = callID
 	}
 	parent := r.fields["parent_id"]
-	for _, id := range []string{callID, legID, parent} {
+	placed := r.fields["placed_id"]
+	for _, id := range []string{callID, legID, parent, placed} {
 		if err := checkID(id); err != nil {
 			return nil, err
 		}
@@ -336,6 +338,9 @@ func (m *mapping) build(r *result, e *env, base callbridge.CallEvent, keyPrefix 
 	ev.ProviderCallID, ev.LegID = callID, legID
 	if parent != "" && parent != callID {
 		ev.ProviderCallID, ev.Child = parent, true
+	}
+	if placed != ev.ProviderCallID {
+		ev.PlacedID = placed
 	}
 	if b, err := strconv.ParseBool(strings.TrimSpace(r.fields["child"])); err == nil && b {
 		ev.Child = true

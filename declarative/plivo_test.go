@@ -254,12 +254,35 @@ func TestPlivoPlaceCall(t *testing.T) {
 		t.Fatalf("request %+v", got)
 	}
 
-	// The simulator's click-to-call webhooks come back to the same URLs.
+	// The simulator's click-to-call webhooks come back to the same URLs. The
+	// A leg's events carry the request id the API answered (Plivo sends it
+	// as ALegRequestUUID) as PlacedID: a result the widget saves against the
+	// placed id reaches the call, whose id is the A leg's CallUUID.
 	sim, _ := declarative.NewSimulator("plivo", hookBase)
+	placedIDs := map[string]bool{}
 	for _, r := range sim.Requests(callbridge_outbound()) {
 		if r.Kind == "answer" && r.URL != got.body["answer_url"] {
 			t.Fatalf("simulated answer URL %s, placed %s", r.URL, got.body["answer_url"])
 		}
+		form, _ := url.ParseQuery(string(r.Body))
+		evs, _, err := c.ParseWebhook(t.Context(), conn("plivo", sim.Credentials), r.WebhookRequest(time.Now()))
+		if err != nil {
+			t.Fatalf("%s %s: %v", r.Kind, r.Status, err)
+		}
+		for _, ev := range evs {
+			if want := form.Get("ALegRequestUUID"); (r.Kind == "status" || r.Kind == "answer") && ev.PlacedID != want {
+				t.Fatalf("%s %s: PlacedID %q, want %q", r.Kind, r.Status, ev.PlacedID, want)
+			}
+			if ev.PlacedID != "" {
+				placedIDs[ev.PlacedID] = true
+				if ev.PlacedID == ev.ProviderCallID {
+					t.Fatalf("PlacedID repeats the call id: %+v", ev)
+				}
+			}
+		}
+	}
+	if len(placedIDs) != 1 {
+		t.Fatalf("placed ids on the A leg's events: %v", placedIDs)
 	}
 
 	for _, tt := range []struct {

@@ -869,9 +869,13 @@ func (rt *Realtime) lookupCaller(ctx context.Context, acct *callbridge.Account, 
 
 // RealtimeCall is the public view of a call in a realtime message.
 type RealtimeCall struct {
-	UID            string               `json:"uid"`
-	ConnectionID   int64                `json:"connection_id"`
-	ProviderCallID string               `json:"provider_call_id"`
+	UID            string `json:"uid"`
+	ConnectionID   int64  `json:"connection_id"`
+	ProviderCallID string `json:"provider_call_id"`
+	// PlacedID is the provider_call_id POST /api/widget/calls answered when
+	// the provider's webhooks name the call otherwise (Plivo): the widget
+	// finds its placed call by it. Omitted when empty.
+	PlacedID       string               `json:"placed_id,omitempty"`
 	Direction      callbridge.Direction `json:"direction"`
 	Status         callbridge.Status    `json:"status"`
 	Ended          bool                 `json:"ended"`
@@ -908,7 +912,7 @@ func (rt *Realtime) message(acct *callbridge.Account, call *callbridge.Call, pha
 	m := RealtimeMessage{
 		Type: "call", Phase: phase, UserID: forUser,
 		Call: RealtimeCall{
-			UID: call.UID, ConnectionID: call.ConnectionID, ProviderCallID: call.ProviderCallID,
+			UID: call.UID, ConnectionID: call.ConnectionID, ProviderCallID: call.ProviderCallID, PlacedID: call.PlacedID,
 			Direction: call.Direction, Status: call.Status, Ended: call.Ended,
 			CustomerNumber: call.CustomerNumber, LineNumber: call.LineNumber, Duration: call.Duration,
 			StartedAt: optTime(call.StartedAt), AnsweredAt: optTime(call.AnsweredAt), EndedAt: optTime(call.EndedAt),

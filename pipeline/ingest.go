@@ -203,7 +203,13 @@ func (in *Ingester) SaveResult(ctx context.Context, acct *callbridge.Account, r 
 			if err != nil {
 				return err
 			}
-			if call, err = q.LockCall(ctx, acct.ID, conn.ID, r.ProviderCallID); err != nil {
+			// The id the widget placed a click-to-call with, when the
+			// provider's webhooks name the call otherwise (Call.PlacedID).
+			call, err = q.LockPlacedCall(ctx, acct.ID, conn.ID, r.ProviderCallID)
+			if callbridge.ErrorCode(err) == callbridge.ENOTFOUND {
+				call, err = q.LockCall(ctx, acct.ID, conn.ID, r.ProviderCallID)
+			}
+			if err != nil {
 				return err
 			}
 		default:

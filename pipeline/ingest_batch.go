@@ -56,6 +56,10 @@ type concurrency struct {
 // Committers 0 decides that its store runs one at a time.
 const serialAfter = 32
 
+// maxPlacedID is the longest CallEvent.PlacedID kept, in bytes (as long as
+// a provider call id); a longer one is ignored.
+const maxPlacedID = 200
+
 // committers is how many committers may run now (in.mu held).
 func (in *Ingester) committers() int {
 	switch {
@@ -382,6 +386,15 @@ func (in *Ingester) commitTx(ctx context.Context, get func() []*ingestReq, share
 				}
 				inserted = append(inserted, mark{r, i})
 				w.changed = w.changed || ok
+				if w.call.PlacedID == "" && e.PlacedID != "" && e.PlacedID != e.ProviderCallID && len(e.PlacedID) <= maxPlacedID {
+					// The first webhook naming the id the call was placed
+					// with: a result saved against that id meanwhile joins
+					// the call (Call.PlacedID).
+					w.call.PlacedID, w.changed = e.PlacedID, true
+					if _, err := q.MovePlacedEvents(ctx, r.conn.AccountID, r.conn.ID, e.PlacedID, e.ProviderCallID); err != nil {
+						return err
+					}
+				}
 			}
 		}
 		var fold []*callbridge.Call

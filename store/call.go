@@ -16,7 +16,7 @@ const (
 	MaxCallLimit = 1000
 )
 
-const callColumns = `id, uid, account_id, connection_id, provider_call_id,
+const callColumns = `id, uid, account_id, connection_id, provider_call_id, placed_id,
 	direction, status, ended, customer_number, line_number, agent, duration,
 	started_at, answered_at, ended_at, recording_id, recording_url, result, version,
 	kommo_state, kommo_attempt, kommo_intent_at, kommo_entity_type, kommo_entity_id, kommo_note_id,
@@ -26,7 +26,7 @@ const callColumns = `id, uid, account_id, connection_id, provider_call_id,
 func scanCall(r interface{ Scan(...any) error }) (*callbridge.Call, error) {
 	var c callbridge.Call
 	k := &c.Kommo
-	err := r.Scan(&c.ID, &c.UID, &c.AccountID, &c.ConnectionID, &c.ProviderCallID,
+	err := r.Scan(&c.ID, &c.UID, &c.AccountID, &c.ConnectionID, &c.ProviderCallID, &c.PlacedID,
 		&c.Direction, &c.Status, &c.Ended, &c.CustomerNumber, &c.LineNumber, &c.Agent, &c.Duration,
 		tm(&c.StartedAt), tm(&c.AnsweredAt), tm(&c.EndedAt), &c.RecordingID, &c.RecordingURL, resultCol{&c.Result}, &c.Version,
 		&k.State, &k.Attempt, tm(&k.IntentAt), &k.EntityType, &k.EntityID, &k.NoteID,
@@ -90,6 +90,39 @@ func (q *queries) selectCallForUpdate(ctx context.Context, accountID, connection
 		SELECT `+callColumns+` FROM calls
 		WHERE connection_id = $1 AND provider_call_id = $2 AND account_id = $3`+q.forUpdate(),
 		connectionID, providerCallID, accountID))
+}
+
+// LockPlacedCall implements callbridge.Queries.
+func (q *queries) LockPlacedCall(ctx context.Context, accountID, connectionID int64, placedID string) (*callbridge.Call, error) {
+	if placedID == "" {
+		return nil, notFound("Call")
+	}
+	c, err := scanCall(q.tx.QueryRow(ctx, `
+		SELECT `+callColumns+` FROM calls
+		WHERE connection_id = $1 AND placed_id = $2 AND account_id = $3
+		ORDER BY id LIMIT 1`+q.forUpdate(),
+		connectionID, placedID, accountID))
+	return c, dbError(err, "Call")
+}
+
+// MovePlacedEvents implements callbridge.Queries.
+func (q *queries) MovePlacedEvents(ctx context.Context, accountID, connectionID int64, placedID, providerCallID string) (bool, error) {
+	if placedID == "" || placedID == providerCallID {
+		return false, nil
+	}
+	n, err := q.tx.Exec(ctx, `
+		UPDATE events SET provider_call_id = $4
+		WHERE connection_id = $1 AND provider_call_id = $2 AND account_id = $3`,
+		connectionID, placedID, accountID, providerCallID)
+	if err != nil {
+		return false, dbError(err, "Events")
+	}
+	if _, err := q.tx.Exec(ctx, `
+		DELETE FROM calls WHERE connection_id = $1 AND provider_call_id = $2 AND account_id = $3`,
+		connectionID, placedID, accountID); err != nil {
+		return false, dbError(err, "Call")
+	}
+	return n > 0, nil
 }
 
 // LockCallByID implements callbridge.Queries.
@@ -166,7 +199,8 @@ func (q *queries) UpdateCall(ctx context.Context, c *callbridge.Call) error {
 			kommo_entity_type = $21, kommo_entity_id = $22, kommo_note_id = $23,
 			kommo_unsorted_uid = $24, kommo_text = $25, kommo_call_status = $26,
 			kommo_duration = $27, kommo_link = $28, kommo_synced_version = $29,
-			kommo_synced_at = $30, kommo_last_error = $31, updated_at = $32, kommo_unconfirmed = $33
+			kommo_synced_at = $30, kommo_last_error = $31, updated_at = $32, kommo_unconfirmed = $33,
+			placed_id = $34
 		WHERE id = $1 AND account_id = $2`,
 		c.ID, c.AccountID,
 		string(c.Direction), string(c.Status), c.Ended, c.CustomerNumber, tail,
@@ -177,7 +211,7 @@ func (q *queries) UpdateCall(ctx context.Context, c *callbridge.Call) error {
 		k.EntityType, k.EntityID, k.NoteID,
 		k.UnsortedUID, k.Text, k.CallStatus,
 		k.Duration, k.Link, k.SyncedVersion,
-		usec(k.SyncedAt), k.LastError, q.now.UnixMicro(), k.Unconfirmed)
+		usec(k.SyncedAt), k.LastError, q.now.UnixMicro(), k.Unconfirmed, c.PlacedID)
 	if err != nil {
 		return dbError(err, "Call")
 	}

@@ -125,6 +125,24 @@ func (db *DB) LockCall(ctx context.Context, accountID, connectionID int64, provi
 	})
 }
 
+// MovePlacedEvents implements callbridge.Queries.
+func (db *DB) MovePlacedEvents(ctx context.Context, accountID, connectionID int64, placedID, providerCallID string) (bool, error) {
+	var moved bool
+	err := db.InTx(ctx, func(q callbridge.Queries) error {
+		var err error
+		moved, err = q.MovePlacedEvents(ctx, accountID, connectionID, placedID, providerCallID)
+		return err
+	})
+	return moved, err
+}
+
+// LockPlacedCall implements callbridge.Queries.
+func (db *DB) LockPlacedCall(ctx context.Context, accountID, connectionID int64, placedID string) (*callbridge.Call, error) {
+	return run(ctx, db, func(q *queries) (*callbridge.Call, error) {
+		return q.LockPlacedCall(ctx, accountID, connectionID, placedID)
+	})
+}
+
 // LockCallByID implements callbridge.Queries.
 func (db *DB) LockCallByID(ctx context.Context, accountID, id int64) (*callbridge.Call, error) {
 	return run(ctx, db, func(q *queries) (*callbridge.Call, error) { return q.LockCallByID(ctx, accountID, id) })

@@ -643,7 +643,11 @@ func testCall(t *testing.T, s callbridge.Store) {
 	c.Version = 7
 	c.Kommo = callbridge.KommoRecord{State: callbridge.KommoWritten, Attempt: 2, IntentAt: us(45, 0), EntityType: "contacts",
 		EntityID: 11, NoteID: 12, UnsortedUID: "uns-1", Text: "Call text\nline 2", CallStatus: 4, Duration: 42,
-		Link: "https://cb.example/r/1", SyncedVersion: 6, SyncedAt: us(46, 0), LastError: "boom"}
+		Link: "https://cb.example/r/1", SyncedVersion: 6, SyncedAt: us(46, 0), LastError: "boom",
+		Unconfirmed: "Result: sent"}
+	c.PlacedID = "req-9"
+	_, err = s.LockPlacedCall(ctx, a.ID, conn.ID, "req-9")
+	wantCode(t, err, callbridge.ENOTFOUND)
 	must(t, s.UpdateCall(ctx, c))
 	if c.UpdatedAt.Before(c.CreatedAt) {
 		t.Fatalf("UpdatedAt=%v before CreatedAt=%v", c.UpdatedAt, c.CreatedAt)
@@ -653,6 +657,17 @@ func testCall(t *testing.T, s callbridge.Store) {
 	if !reflect.DeepEqual(got, c) {
 		t.Fatalf("after UpdateCall:\n got %+v\nwant %+v", got, c)
 	}
+	// The call is found by the id it was placed with, in its connection
+	// and account only; never by an empty one.
+	placed, err := s.LockPlacedCall(ctx, a.ID, conn.ID, "req-9")
+	must(t, err)
+	if !reflect.DeepEqual(placed, c) {
+		t.Fatalf("LockPlacedCall=%+v\nwant %+v", placed, c)
+	}
+	_, err = s.LockPlacedCall(ctx, b.ID, conn.ID, "req-9")
+	wantCode(t, err, callbridge.ENOTFOUND)
+	_, err = s.LockPlacedCall(ctx, a.ID, conn.ID, "")
+	wantCode(t, err, callbridge.ENOTFOUND)
 	// Clearing fields stores zero values (NULL times, no result).
 	c.Result, c.StartedAt, c.Kommo = nil, time.Time{}, callbridge.KommoRecord{}
 	must(t, s.UpdateCall(ctx, c))

@@ -370,6 +370,17 @@ define(['jquery', 'lib/components/base/modal'], function ($, Modal) {
       known.msg = msg;
       state.calls[c.uid] = known;
       var placed = state.placed[c.provider_call_id];
+      if (!placed && c.placed_id && state.placed[c.placed_id]) {
+        // The provider names the call otherwise than the id it was placed
+        // with (Plivo): from now on, the call's own id.
+        placed = state.placed[c.placed_id];
+        delete state.placed[c.placed_id];
+        placed.provider_call_id = c.provider_call_id;
+        state.placed[c.provider_call_id] = placed;
+        if (state.listCall === c.placed_id) {
+          state.listCall = c.provider_call_id;
+        }
+      }
       if (placed) {
         placed.uid = c.uid;
         placed.status = c.status;
