@@ -171,6 +171,12 @@ func (d *Definition) Capabilities() []string {
 	return out
 }
 
+// Country returns the ISO 3166 alpha-2 country whose rules read the national
+// numbers in the provider's webhooks (the connector's country attribute,
+// default "US"). A connection overrides it with a "country" value in its
+// Credentials.
+func (d *Definition) Country() string { return d.country }
+
 // Field returns the configuration field called name.
 func (d *Definition) Field(name string) (Field, bool) {
 	for _, f := range d.Fields {

@@ -135,6 +135,7 @@ func startCluster(ctx context.Context, o clusterOptions) (_ *cluster, err error)
 	// Declarative providers: a simulator and a recording host each.
 	recHosts := []string{"http://" + recLn.Addr().String()}
 	c.Extra = map[string]*extraProvider{}
+	var countries []string
 	for _, name := range o.Providers {
 		sim, err := declarative.NewSimulator(name, "")
 		if err != nil {
@@ -151,10 +152,15 @@ func startCluster(ctx context.Context, o clusterOptions) (_ *cluster, err error)
 		if def == nil {
 			return nil, fmt.Errorf("no built-in connector %q", name)
 		}
-		c.Extra[name] = &extraProvider{Name: name, Sim: sim, Connector: def.Connector(declarative.Options{})}
+		c.Extra[name] = &extraProvider{Name: name, Sim: sim, Connector: def.Connector(declarative.Options{}), Country: def.Country()}
+		// The provider's customers are in its country (Exotel's and
+		// Ozonetel's in India): Kommo holds their numbers too.
+		if def.Country() != "US" {
+			countries = append(countries, def.Country())
+		}
 	}
 
-	seed, phones := seedData(o.Contacts)
+	seed, phones := seedData(o.Contacts, countries...)
 	res, err := c.Emu.Seed(seed)
 	if err != nil {
 		return nil, fmt.Errorf("seed: %w", err)
@@ -269,6 +275,9 @@ type extraProvider struct {
 	ConnectionID int64
 	Sim          *declarative.Simulator
 	Connector    callbridge.Connector // an in-process copy, to read call ids
+	// Country is the connector's country: its webhooks write its
+	// customers' numbers in that country's national format.
+	Country string
 }
 
 func (x *extraProvider) conn() *callbridge.Connection {
@@ -335,15 +344,36 @@ var categories = []string{catLead, catContact, catCustomer, catMulti, catCompany
 
 // phoneBook knows, for every seeded number, the entity Kommo must choose.
 type phoneBook struct {
-	byCat    map[string][]string
-	refOf    map[string]string // phone -> entity ref
-	typeOf   map[string]string // phone -> entity type
-	expected map[string]int64  // phone -> entity id (after resolve)
+	byCat     map[string][]string            // US numbers by category
+	byCountry map[string]map[string][]string // other countries' numbers by category
+	refOf     map[string]string              // phone -> entity ref
+	typeOf    map[string]string              // phone -> entity type
+	expected  map[string]int64               // phone -> entity id (after resolve)
 }
 
-func (p *phoneBook) add(cat, phone, entityType, ref string) {
-	p.byCat[cat] = append(p.byCat[cat], phone)
+func (p *phoneBook) add(country, cat, phone, entityType, ref string) {
+	p.addNumber(country, cat, phone)
 	p.typeOf[phone], p.refOf[phone] = entityType, ref
+}
+
+func (p *phoneBook) addNumber(country, cat, phone string) {
+	if country == "US" {
+		p.byCat[cat] = append(p.byCat[cat], phone)
+		return
+	}
+	if p.byCountry[country] == nil {
+		p.byCountry[country] = map[string][]string{}
+	}
+	p.byCountry[country][cat] = append(p.byCountry[country][cat], phone)
+}
+
+// numbers returns the seeded numbers of a category in a country ("" or "US"
+// for the US ones).
+func (p *phoneBook) numbers(country, cat string) []string {
+	if country == "" || country == "US" {
+		return p.byCat[cat]
+	}
+	return p.byCountry[country][cat]
 }
 
 func (p *phoneBook) resolve(r sandbox.SeedAccountResult) {
@@ -361,12 +391,32 @@ func (p *phoneBook) resolve(r sandbox.SeedAccountResult) {
 	}
 }
 
-// seedData builds an account with n numbers in every category.
-func seedData(n int) (sandbox.SeedData, *phoneBook) {
+// countryNumbers are the seeded numbers of a country: known ones (one per
+// contact or company) and unknown ones, in E.164. Their last 10 digits (as
+// Kommo matches calls), last 8 (as it matches notifications) and last 7
+// differ across countries, so a number misread in another country's format
+// cannot reach a seeded entity by accident.
+var countryNumbers = map[string]struct{ known, unknown string }{
+	"US": {"+1415%07d", "+1650%07d"},
+	"IN": {"+91983%07d", "+91974%07d"}, // mobile numbers (98…, 97…)
+}
+
+// countryLines are the line (the number the customer calls or sees) and the
+// manager's number of the simulated calls in a country.
+var countryLines = map[string]struct{ line, agent string }{
+	"US": {"+14155550000", "+14155559999"},
+	"IN": {"+918044550000", "+919812349999"},
+}
+
+// seedData builds an account with n numbers in every category: US numbers,
+// and as many in each of countries (ISO codes of countryNumbers) for the
+// providers whose customers are there.
+func seedData(n int, countries ...string) (sandbox.SeedData, *phoneBook) {
 	if n <= 0 {
 		n = 10
 	}
-	p := &phoneBook{byCat: map[string][]string{}, refOf: map[string]string{}, typeOf: map[string]string{}, expected: map[string]int64{}}
+	p := &phoneBook{byCat: map[string][]string{}, byCountry: map[string]map[string][]string{}, refOf: map[string]string{},
+		typeOf: map[string]string{}, expected: map[string]int64{}}
 	a := sandbox.SeedAccount{
 		Name: "Demo Account", Subdomain: "demo",
 		Users: []sandbox.SeedUser{
@@ -375,41 +425,58 @@ func seedData(n int) (sandbox.SeedData, *phoneBook) {
 		},
 		Pipelines: []sandbox.SeedPipeline{{Ref: "sales", Name: "Sales", Statuses: []sandbox.SeedStatus{{Ref: "new", Name: "New"}, {Ref: "talk", Name: "Negotiation"}}}},
 	}
-	num := 0
-	phone := func() string {
-		num++
-		return fmt.Sprintf("+1415%07d", 1000000+num)
-	}
-	for i := 0; i < n; i++ {
-		ref := func(k string) string { return fmt.Sprintf("%s%d", k, i) }
-		ph := phone()
-		a.Contacts = append(a.Contacts, sandbox.SeedContact{Ref: ref("cl"), Name: "Lead contact " + ref(""), Phones: []string{ph}, Responsible: "bob"})
-		a.Leads = append(a.Leads, sandbox.SeedLead{Ref: ref("l"), Name: "Deal " + ref(""), Pipeline: "sales", Status: "new", Contacts: []string{ref("cl")}, Responsible: "bob"},
-			sandbox.SeedLead{Ref: ref("lw"), Name: "Won deal " + ref(""), Pipeline: "sales", StatusID: 142, Contacts: []string{ref("cl")}})
-		p.add(catLead, ph, "leads", ref("l"))
+	seeded := map[string]bool{}
+	for k, country := range append([]string{"US"}, countries...) {
+		format, ok := countryNumbers[country]
+		if !ok {
+			panic("seedData: no test numbers for country " + country)
+		}
+		if seeded[country] {
+			continue
+		}
+		seeded[country] = true
+		// Refs of the US entities keep their historical names ("cl3");
+		// another country's get its code ("incl3").
+		prefix := ""
+		if k > 0 {
+			prefix = strings.ToLower(country)
+		}
+		num := 0
+		phone := func() string {
+			num++
+			return fmt.Sprintf(format.known, 1000000*(2*k+1)+num)
+		}
+		for i := 0; i < n; i++ {
+			ref := func(k string) string { return fmt.Sprintf("%s%s%d", prefix, k, i) }
+			ph := phone()
+			a.Contacts = append(a.Contacts, sandbox.SeedContact{Ref: ref("cl"), Name: "Lead contact " + ref(""), Phones: []string{ph}, Responsible: "bob"})
+			a.Leads = append(a.Leads, sandbox.SeedLead{Ref: ref("l"), Name: "Deal " + ref(""), Pipeline: "sales", Status: "new", Contacts: []string{ref("cl")}, Responsible: "bob"},
+				sandbox.SeedLead{Ref: ref("lw"), Name: "Won deal " + ref(""), Pipeline: "sales", StatusID: 142, Contacts: []string{ref("cl")}})
+			p.add(country, catLead, ph, "leads", ref("l"))
 
-		ph = phone()
-		a.Contacts = append(a.Contacts, sandbox.SeedContact{Ref: ref("cc"), Name: "Plain contact " + ref(""), Phones: []string{ph}})
-		a.Leads = append(a.Leads, sandbox.SeedLead{Ref: ref("lx"), Name: "Lost deal " + ref(""), Pipeline: "sales", StatusID: 143, Contacts: []string{ref("cc")}})
-		p.add(catContact, ph, "contacts", ref("cc"))
+			ph = phone()
+			a.Contacts = append(a.Contacts, sandbox.SeedContact{Ref: ref("cc"), Name: "Plain contact " + ref(""), Phones: []string{ph}})
+			a.Leads = append(a.Leads, sandbox.SeedLead{Ref: ref("lx"), Name: "Lost deal " + ref(""), Pipeline: "sales", StatusID: 143, Contacts: []string{ref("cc")}})
+			p.add(country, catContact, ph, "contacts", ref("cc"))
 
-		ph = phone()
-		a.Contacts = append(a.Contacts, sandbox.SeedContact{Ref: ref("cu"), Name: "Customer contact " + ref(""), Phones: []string{ph}})
-		a.Customers = append(a.Customers, sandbox.SeedCustomer{Ref: ref("u"), Name: "Customer " + ref(""), Contacts: []string{ref("cu")}})
-		p.add(catCustomer, ph, "customers", ref("u"))
+			ph = phone()
+			a.Contacts = append(a.Contacts, sandbox.SeedContact{Ref: ref("cu"), Name: "Customer contact " + ref(""), Phones: []string{ph}})
+			a.Customers = append(a.Customers, sandbox.SeedCustomer{Ref: ref("u"), Name: "Customer " + ref(""), Contacts: []string{ref("cu")}})
+			p.add(country, catCustomer, ph, "customers", ref("u"))
 
-		ph = phone()
-		a.Contacts = append(a.Contacts, sandbox.SeedContact{Ref: ref("cm"), Name: "Busy contact " + ref(""), Phones: []string{ph}})
-		a.Leads = append(a.Leads,
-			sandbox.SeedLead{Ref: ref("ma"), Name: "Deal A " + ref(""), Pipeline: "sales", Status: "new", Contacts: []string{ref("cm")}},
-			sandbox.SeedLead{Ref: ref("mb"), Name: "Deal B " + ref(""), Pipeline: "sales", Status: "talk", Contacts: []string{ref("cm")}})
-		p.add(catMulti, ph, "contacts", ref("cm"))
+			ph = phone()
+			a.Contacts = append(a.Contacts, sandbox.SeedContact{Ref: ref("cm"), Name: "Busy contact " + ref(""), Phones: []string{ph}})
+			a.Leads = append(a.Leads,
+				sandbox.SeedLead{Ref: ref("ma"), Name: "Deal A " + ref(""), Pipeline: "sales", Status: "new", Contacts: []string{ref("cm")}},
+				sandbox.SeedLead{Ref: ref("mb"), Name: "Deal B " + ref(""), Pipeline: "sales", Status: "talk", Contacts: []string{ref("cm")}})
+			p.add(country, catMulti, ph, "contacts", ref("cm"))
 
-		ph = phone()
-		a.Companies = append(a.Companies, sandbox.SeedCompany{Ref: ref("co"), Name: "Company " + ref(""), Phones: []string{ph}})
-		p.add(catCompany, ph, "companies", ref("co"))
+			ph = phone()
+			a.Companies = append(a.Companies, sandbox.SeedCompany{Ref: ref("co"), Name: "Company " + ref(""), Phones: []string{ph}})
+			p.add(country, catCompany, ph, "companies", ref("co"))
 
-		p.byCat[catUnknown] = append(p.byCat[catUnknown], fmt.Sprintf("+1650%07d", 2000000+i))
+			p.addNumber(country, catUnknown, fmt.Sprintf(format.unknown, 1000000*(2*k+2)+i))
+		}
 	}
 	return sandbox.SeedData{Accounts: []sandbox.SeedAccount{a}}, p
 }

@@ -112,7 +112,7 @@ func checkReport(t *testing.T, rep *report) {
 			if v.Call != nil {
 				uid = v.Call.UID
 			}
-			t.Errorf("call %s (%s %s %s, %d inputs, uid %s): %s", v.Plan.SID, v.Plan.Direction, v.Plan.Category, v.Plan.Outcome, v.Plan.Inputs, uid, v.Problem)
+			t.Errorf("call %s (%s: %s %s %s, %d inputs, uid %s): %s", v.Plan.SID, v.Plan.Provider, v.Plan.Direction, v.Plan.Category, v.Plan.Outcome, v.Plan.Inputs, uid, v.Problem)
 		}
 	}
 	if rep.Stats.Blocked != 0 {
@@ -123,7 +123,7 @@ func checkReport(t *testing.T, rep *report) {
 	}
 }
 
-// TestStress sends 1,000 calls through four connectors, each with a random subset of its status
+// TestStress sends 1,000 calls through five connectors, each with a random subset of its status
 // webhooks (some duplicated, shuffled), call results and recordings,
 // concurrently over HTTP while the emulator injects latency, 5xx, 429 bursts
 // and accept-then-drop. Every call must end as exactly one note on the entity
@@ -149,11 +149,11 @@ func TestStress(t *testing.T) {
 			if !raceDetector {
 				t.Parallel()
 			}
-			// The calls go through four connectors: Twilio (code) and the
-			// declarative Plivo, Ozonetel and Telzio. (Exotel is left out
-			// until its simulator's national number format is reconciled
-			// with the US test numbers; see the closing note.)
-			providers := []string{"plivo", "ozonetel", "telzio"}
+			// The calls go through five connectors: Twilio (code) and the
+			// declarative Plivo, Exotel, Ozonetel and Telzio. Exotel's and
+			// Ozonetel's calls are with Indian numbers (Kommo holds them
+			// too), which their webhooks write in national format.
+			providers := []string{"plivo", "exotel", "ozonetel", "telzio"}
 			c := newTestCluster(t, b, clusterOptions{Hold: time.Second, Contacts: 40, Providers: providers})
 			ctx := context.Background()
 			// Like providers and the widget, resend an input whose request

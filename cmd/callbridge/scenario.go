@@ -90,22 +90,28 @@ func (c *cluster) planCalls(o scenarioOptions) []*callPlan {
 		if len(o.Categories) > 0 {
 			cats = o.Categories
 		}
+		p.Provider, p.ConnectionID = "twilio", c.ConnectionID
+		country := "US"
+		if len(o.Providers) > 0 {
+			p.Provider = o.Providers[i%len(o.Providers)]
+			if p.Provider != "twilio" {
+				x := c.Extra[p.Provider]
+				p.ConnectionID, country = x.ConnectionID, x.Country
+			}
+		}
+		// The customer, line and manager are in the provider's country (an
+		// Indian provider's calls are with Indian numbers, which its
+		// webhooks write in national format).
 		p.Category = cats[rng.IntN(len(cats))]
-		nums := c.Phones.byCat[p.Category]
+		nums := c.Phones.numbers(country, p.Category)
 		p.Customer = nums[rng.IntN(len(nums))]
 		p.Direction = callbridge.DirectionInbound
 		if rng.Float64() < 0.4 {
 			p.Direction = callbridge.DirectionOutbound
 		}
-		p.Provider, p.ConnectionID = "twilio", c.ConnectionID
-		if len(o.Providers) > 0 {
-			p.Provider = o.Providers[i%len(o.Providers)]
-			if p.Provider != "twilio" {
-				p.ConnectionID = c.Extra[p.Provider].ConnectionID
-			}
-		}
-		spec := twilio.CallSpec{CallSID: p.SID, Direction: p.Direction, Customer: p.Customer, Line: "+14155550000",
-			Agent: "+14155559999", DialLeg: p.Direction == callbridge.DirectionInbound, Start: o.Now.Add(-time.Duration(rng.IntN(600)) * time.Second)}
+		lines := countryLines[country]
+		spec := twilio.CallSpec{CallSID: p.SID, Direction: p.Direction, Customer: p.Customer, Line: lines.line,
+			Agent: lines.agent, DialLeg: p.Direction == callbridge.DirectionInbound, Start: o.Now.Add(-time.Duration(rng.IntN(600)) * time.Second)}
 		switch r := rng.Float64(); {
 		case r < 0.6:
 			p.Outcome, spec.Answered, spec.Duration = "answered", true, 5+rng.IntN(600)
@@ -422,8 +428,9 @@ type report struct {
 
 // verify checks that every call ended as exactly one note on the entity
 // Kommo's rules choose (or one incoming lead for an unknown inbound number),
-// showing the latest result and the recording; and that calls that are not
-// loggable left nothing in Kommo.
+// showing the customer's number in E.164 (as the call was with it, whatever
+// format the provider wrote it in), the latest result and the recording; and
+// that calls that are not loggable left nothing in Kommo.
 func (c *cluster) verify(ctx context.Context, plans []*callPlan) (*report, error) {
 	calls, err := c.calls(ctx)
 	if err != nil {
@@ -461,6 +468,12 @@ func (c *cluster) verify(ctx context.Context, plans []*callPlan) (*report, error
 		}
 		call, ok := calls[p.SID]
 		v.Call = call
+		if ok && call.CustomerNumber != "" && call.CustomerNumber != p.Customer {
+			// The provider wrote the number in its own format (an Indian
+			// provider's national "0…"): the connector must read it back
+			// as the E.164 number the call was with.
+			problem("callbridge read the customer's number as %q; the call was with %q", call.CustomerNumber, p.Customer)
+		}
 		switch {
 		case !ok && p.Inputs > 0:
 			problem("lost: callbridge has no such call")
@@ -490,10 +503,14 @@ func (c *cluster) verify(ctx context.Context, plans []*callPlan) (*report, error
 			n := ns[0]
 			v.Entity, v.NoteID = fmt.Sprintf("%s #%d", n.EntityType, n.EntityID), n.ID
 			r.Logged++
+			if phone, _ := n.Params["phone"].(string); phone != p.Customer {
+				problem("note shows the number %q; the call was with %q", phone, p.Customer)
+			}
 			if p.Category == catUnknown {
 				us := unsorted[call.UID]
 				if p.Direction == callbridge.DirectionOutbound {
-					problem("outgoing call to an unknown number was logged")
+					problem("outgoing call to an unknown number was logged: note on %s showing %q (callbridge's call: %s with %q, Kommo state %q)",
+						v.Entity, n.Params["phone"], call.Direction, call.CustomerNumber, call.Kommo.State)
 				} else if len(us) != 1 {
 					problem("%d incoming leads, want exactly 1", len(us))
 				} else if n.EntityType != "leads" || !slices.Contains(us[0].LeadIDs, n.EntityID) {
