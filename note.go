@@ -342,10 +342,11 @@ func (r *KommoRecord) Sending(text string) bool {
 	return changed
 }
 
-// Confirm records that text was written to the note: it becomes Text and no
-// send is unconfirmed any more.
-func (r *KommoRecord) Confirm(text string) {
+// Confirm records that the note was written with text (it becomes Text: no
+// send is unconfirmed any more), call status, duration and link.
+func (r *KommoRecord) Confirm(text string, callStatus, duration int, link string) {
 	r.Text, r.Unconfirmed = text, ""
+	r.CallStatus, r.Duration, r.Link = callStatus, duration, link
 }
 
 // KommoCallStatus returns the call_status (1–7) Kommo should show: the

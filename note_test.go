@@ -67,7 +67,7 @@ func TestMergeNote(t *testing.T) {
 		if got := rec.Merge(edited, next); !strings.Contains(got, "Result: Call back Monday") || strings.Contains(got, "Sent the quote") {
 			t.Fatalf("manager's result lost:\n%s", got)
 		}
-		rec.Confirm(want)
+		rec.Confirm(want, rec.CallStatus, rec.Duration, rec.Link)
 		if rec.Text != want || rec.Unconfirmed != "" || rec.Merge(want, next) != want {
 			t.Fatalf("after Confirm: %+v", rec)
 		}

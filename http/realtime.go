@@ -210,7 +210,7 @@ type Realtime struct {
 	wg        sync.WaitGroup
 	fallbacks chan struct{}
 
-	accounts    rtAccounts
+	accounts    ttlCache[int64, *callbridge.Account]
 	mu          sync.Mutex
 	usedTickets map[string]time.Time          // nonce → ticket expiry; without a store
 	conns       map[int64]map[int64][]*rtConn // account → user → connections, oldest first
@@ -603,62 +603,29 @@ func (rt *Realtime) handle(ctx context.Context, state map[int64]*rtCallState, it
 	rt.process(ctx, st, acct, call, phase, user)
 }
 
-// rtAccountTTL is how long the realtime channel reuses an account it read:
-// the calls of a busy account do not each read it again, and a change of its
-// settings or status reaches the widgets within this time.
-const rtAccountTTL = time.Second
-
-// rtAccounts are the accounts the workers read recently, shared by them.
-type rtAccounts struct {
-	mu sync.Mutex
-	m  map[int64]rtAccount
-}
-
-type rtAccount struct {
-	acct *callbridge.Account // never modified
-	at   time.Time
-}
-
-// account returns the account id, read at most rtAccountTTL ago.
+// account returns the account id, read at most cacheTTL ago: the calls of
+// a busy account do not each read it again.
 func (rt *Realtime) account(ctx context.Context, id int64) (*callbridge.Account, error) {
 	now := rt.now()
-	c := &rt.accounts
-	c.mu.Lock()
-	e, ok := c.m[id]
-	c.mu.Unlock()
-	if ok && now.Sub(e.at) < rtAccountTTL {
-		return e.acct, nil
+	if acct, ok := rt.accounts.get(id, now); ok {
+		return acct, nil
 	}
 	acct, err := rt.cfg.Accounts.FindAccount(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil || len(c.m) >= 4096 {
-		for k, e := range c.m {
-			if now.Sub(e.at) >= rtAccountTTL {
-				delete(c.m, k)
-			}
-		}
-		if c.m == nil || len(c.m) >= 4096 {
-			c.m = map[int64]rtAccount{}
-		}
-	}
-	c.m[id] = rtAccount{acct: acct, at: now}
+	rt.accounts.put(id, acct, now)
 	return acct, nil
 }
 
 // ForgetAccount makes the next push of the account's calls read the account
 // again: this replica changed its settings or status. Other replicas see the
-// change within rtAccountTTL. A nil Realtime does nothing.
+// change within cacheTTL. A nil Realtime does nothing.
 func (rt *Realtime) ForgetAccount(id int64) {
 	if rt == nil {
 		return
 	}
-	rt.accounts.mu.Lock()
-	delete(rt.accounts.m, id)
-	rt.accounts.mu.Unlock()
+	rt.accounts.forget(id)
 }
 
 // publish tells the other replicas about a call this replica committed:

@@ -148,7 +148,7 @@ type Server struct {
 	client *nethttp.Client
 	admins adminCache
 	// targets are the connections and accounts of recent webhooks.
-	targets webhookTargets
+	targets ttlCache[string, webhookTarget]
 }
 
 func (s *Server) now() time.Time {

@@ -13,7 +13,7 @@ const maxWebhookToken = 128
 // handleWebhook receives a provider webhook at /webhooks/{token}[/{rest...}].
 //
 // The token names the connection (looked up with its account at most
-// webhookTargetTTL ago); its account must be active; the body is
+// cacheTTL ago); its account must be active; the body is
 // read up to MaxBodyBytes; the connection's connector authenticates and parses
 // the request against PublicURL + path + query; the events are ingested in one
 // transaction; only then is the connector's reply written. Any failure after
@@ -27,7 +27,7 @@ func (s *Server) handleWebhook(w nethttp.ResponseWriter, r *nethttp.Request) {
 		Error(w, r, callbridge.Errorf(callbridge.ENOTFOUND, "Not found."))
 		return
 	}
-	conn, acct, err := s.targets.find(ctx, s.Store, token, receivedAt)
+	conn, acct, err := s.lookupTarget(ctx, token, receivedAt)
 	if err != nil {
 		if conn == nil && callbridge.ErrorCode(err) == callbridge.ENOTFOUND {
 			// Generic: say nothing about tokens or connections.

@@ -28,17 +28,10 @@ type callResult struct {
 func addCalls(t *testing.T, e *env, phones []string) []callResult {
 	t.Helper()
 	out := make([]callResult, len(phones))
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i, p := range phones {
-		wg.Go(func() {
-			<-start
-			res, err := e.c.AddCall(t.Context(), e.acct, callFor(p))
-			out[i] = callResult{p, res, err}
-		})
-	}
-	close(start)
-	wg.Wait()
+	atOnce(len(phones), func(i int) {
+		res, err := e.c.AddCall(t.Context(), e.acct, callFor(phones[i]))
+		out[i] = callResult{phones[i], res, err}
+	})
 	return out
 }
 

@@ -47,32 +47,23 @@ func (c *Client) FindCallNote(ctx context.Context, acct *callbridge.Account, ent
 	if err != errFindIncomplete {
 		return n, err
 	}
-	return c.findCallNote(ctx, acct, entityType, []int64{entityID}, func(n *Note) bool {
-		return n.EntityID == entityID && n.Params.Uniq == uniq
-	}, MaxNoteFindPages)
-}
-
-// findCallNote pages through the call notes of entities, newest first, up to
-// pages pages, and returns the first note match accepts (nil when none did).
-func (c *Client) findCallNote(ctx context.Context, acct *callbridge.Account, entityType string, entities []int64, match func(*Note) bool, pages int) (*Note, error) {
 	var found *Note
-	_, err := c.scanCallNotes(ctx, acct, entityType, entities, pages, nil, func(n *Note) bool {
-		if match(n) {
+	_, err = c.scanCallNotes(ctx, acct, entityType, []int64{entityID}, nil, func(n *Note) bool {
+		if n.EntityID == entityID && n.Params.Uniq == uniq {
 			found = n
-			return true
 		}
-		return false
+		return found != nil
 	})
 	return found, err
 }
 
 // scanCallNotes calls visit with the call notes of entities, newest first,
-// page by page (up to pages), until visit returns true or the notes end. The
+// page by page (up to MaxNoteFindPages), until visit returns true or the notes end. The
 // first page's request goes out with first's entities when first is set
 // (the batcher's take). It reports whether every note was seen.
-func (c *Client) scanCallNotes(ctx context.Context, acct *callbridge.Account, entityType string, entities []int64, pages int,
+func (c *Client) scanCallNotes(ctx context.Context, acct *callbridge.Account, entityType string, entities []int64,
 	first func() []int64, visit func(*Note) bool) (complete bool, err error) {
-	for page := 1; page <= pages; page++ {
+	for page := 1; page <= MaxNoteFindPages; page++ {
 		req := &request{method: http.MethodGet, route: notesRoute}
 		path := func(ids []int64) string {
 			q, _ := NotesFilter{EntityIDs: distinct(ids), NoteTypes: []string{"call_in", "call_out"}, Order: NotesByIDDesc,
@@ -117,7 +108,7 @@ func (c *Client) flushNoteFinds(ctx context.Context, acct *callbridge.Account, e
 	var finds []noteFind
 	want := map[noteFind]*Note{}
 	left := 0
-	complete, err := c.scanCallNotes(ctx, acct, entityType, nil, MaxNoteFindPages, func() []int64 {
+	complete, err := c.scanCallNotes(ctx, acct, entityType, nil, func() []int64 {
 		finds = take()
 		ids := make([]int64, len(finds))
 		for i, f := range finds {
@@ -144,7 +135,7 @@ func (c *Client) flushNoteFinds(ctx context.Context, acct *callbridge.Account, e
 		switch n := want[f]; {
 		case n != nil:
 			outs[i].val = n
-		case !complete && left > 0:
+		case !complete: // not found, and not every note was read
 			outs[i].err = errFindIncomplete
 		}
 	}

@@ -71,17 +71,10 @@ type find struct {
 // findNotes runs FindCallNote concurrently for finds, all released at once.
 func findNotes(t *testing.T, e *env, finds []find) []noteResult {
 	out := make([]noteResult, len(finds))
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i, f := range finds {
-		wg.Go(func() {
-			<-start
-			n, err := e.c.FindCallNote(t.Context(), e.acct, "leads", f.entity, f.uniq)
-			out[i] = noteResult{n, err}
-		})
-	}
-	close(start)
-	wg.Wait()
+	atOnce(len(finds), func(i int) {
+		n, err := e.c.FindCallNote(t.Context(), e.acct, "leads", finds[i].entity, finds[i].uniq)
+		out[i] = noteResult{n, err}
+	})
 	return out
 }
 

@@ -72,17 +72,10 @@ type noteResult struct {
 // getNotes runs GetNote concurrently for ids, all released at once.
 func getNotes(ctx context.Context, e *env, entityType string, ids []int64) []noteResult {
 	out := make([]noteResult, len(ids))
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i, id := range ids {
-		wg.Go(func() {
-			<-start
-			n, err := e.c.GetNote(ctx, e.acct, entityType, id)
-			out[i] = noteResult{n, err}
-		})
-	}
-	close(start)
-	wg.Wait()
+	atOnce(len(ids), func(i int) {
+		n, err := e.c.GetNote(ctx, e.acct, entityType, ids[i])
+		out[i] = noteResult{n, err}
+	})
 	return out
 }
 

@@ -29,16 +29,7 @@ func pipelinesOK(f *fakeKommo) {
 // hammer runs n concurrent API calls with client c and returns their errors.
 func hammer(t *testing.T, c *kommo.Client, acct *callbridge.Account, n int) []error {
 	errs := make([]error, n)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			_, errs[i] = c.ListPipelines(t.Context(), acct)
-		})
-	}
-	close(start)
-	wg.Wait()
+	atOnce(n, func(i int) { _, errs[i] = c.ListPipelines(t.Context(), acct) })
 	return errs
 }
 

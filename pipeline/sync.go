@@ -429,8 +429,7 @@ func (w *SyncWorker) update(ctx context.Context, acct *callbridge.Account, call 
 			}
 			return nil, err
 		}
-		rec.Confirm(text)
-		rec.CallStatus, rec.Duration, rec.Link = status, call.Duration, link
+		rec.Confirm(text, status, call.Duration, link)
 		return &rec, nil
 	}
 	upd := kommo.NoteUpdate{ID: rec.NoteID, Params: kommo.NoteParams{
@@ -444,8 +443,7 @@ func (w *SyncWorker) update(ctx context.Context, acct *callbridge.Account, call 
 		}
 		return nil, err
 	}
-	rec.Confirm(text)
-	rec.CallStatus, rec.Duration, rec.Link = status, call.Duration, link
+	rec.Confirm(text, status, call.Duration, link)
 	return &rec, nil
 }
 

@@ -127,13 +127,9 @@ func (db *DB) LockCall(ctx context.Context, accountID, connectionID int64, provi
 
 // MovePlacedEvents implements callbridge.Queries.
 func (db *DB) MovePlacedEvents(ctx context.Context, accountID, connectionID int64, placedID, providerCallID string) (bool, error) {
-	var moved bool
-	err := db.InTx(ctx, func(q callbridge.Queries) error {
-		var err error
-		moved, err = q.MovePlacedEvents(ctx, accountID, connectionID, placedID, providerCallID)
-		return err
+	return run(ctx, db, func(q *queries) (bool, error) {
+		return q.MovePlacedEvents(ctx, accountID, connectionID, placedID, providerCallID)
 	})
-	return moved, err
 }
 
 // LockPlacedCall implements callbridge.Queries.
